@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Tether's whole configuration: one schema over an optional config file (`TETHER_CONFIG`, YAML or
+ * JSON) and environment variables (which win). Strict objects, so a misspelt key is reported instead
+ * of silently ignored.
+ */
+export const configSchema = z.strictObject({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** The origin browsers and providers use to reach Tether; defaults to http://localhost:$PORT. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Unset: Tether runs its embedded Postgres in `$dataDir/postgres`. */
+  databaseUrl: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  dataDir: z.string().min(1).default('./data'),
+  /** Unset: generated on first start and kept in `$dataDir/operator-token` (mode 0600). */
+  operatorToken: z.string().min(32, 'must be at least 32 characters').optional(),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /** Largest JSON request body accepted, in bytes. */
+      bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      /** Trust X-Forwarded-* headers (only behind a reverse proxy you run). */
+      trustProxy: z.stringbool().or(z.boolean()).default(false),
+      /** How long a shutdown waits for in-flight requests and jobs before giving up. */
+      shutdownTimeoutMs: z.coerce.number().int().min(0).default(15_000),
+    })
+    .prefault({}),
+  sessions: z
+    .strictObject({
+      ttlHours: z.coerce.number().min(0.01).max(24 * 30).default(12),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Failed sign-ins per account and client address before sign-in is refused for the window. */
+      loginMaxFailures: z.coerce.number().int().min(1).default(5),
+      loginWindowMinutes: z.coerce.number().int().min(1).default(15),
+    })
+    .prefault({}),
+  embeddedPostgres: z
+    .strictObject({
+      port: z.coerce.number().int().min(1024).max(65535).default(54329),
+    })
+    .prefault({}),
+  jobs: z
+    .strictObject({
+      concurrency: z.coerce.number().int().min(1).max(64).default(4),
+      enabled: z.stringbool().or(z.boolean()).default(true),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & { publicUrl: string };
+
+/** Environment variables and the config path they set. Documented in the README. */
+export const envMapping: ReadonlyArray<readonly [env: string, path: readonly string[]]> = [
+  ['PORT', ['port']],
+  ['HOST', ['host']],
+  ['TETHER_PUBLIC_URL', ['publicUrl']],
+  ['DATABASE_URL', ['databaseUrl']],
+  ['TETHER_DATA_DIR', ['dataDir']],
+  ['TETHER_OPERATOR_TOKEN', ['operatorToken']],
+  ['TETHER_LOG_LEVEL', ['log', 'level']],
+  ['LOG_LEVEL', ['log', 'level']],
+  ['TETHER_BODY_LIMIT_BYTES', ['http', 'bodyLimitBytes']],
+  ['TETHER_TRUST_PROXY', ['http', 'trustProxy']],
+  ['TETHER_SHUTDOWN_TIMEOUT_MS', ['http', 'shutdownTimeoutMs']],
+  ['TETHER_SESSION_TTL_HOURS', ['sessions', 'ttlHours']],
+  ['TETHER_LOGIN_MAX_FAILURES', ['auth', 'loginMaxFailures']],
+  ['TETHER_LOGIN_WINDOW_MINUTES', ['auth', 'loginWindowMinutes']],
+  ['TETHER_EMBEDDED_PG_PORT', ['embeddedPostgres', 'port']],
+  ['TETHER_JOB_CONCURRENCY', ['jobs', 'concurrency']],
+  ['TETHER_JOBS_ENABLED', ['jobs', 'enabled']],
+];

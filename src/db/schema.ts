@@ -1,0 +1,111 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Kysely's view of Tether's tables. Migrations in ./migrations are the source of truth. */
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  rate_limits: RateLimitsTable;
+}
+
+type CreatedAt = ColumnType<Date, never, never>;
+type UpdatedAt = ColumnType<Date, never, Date>;
+
+export interface OrgsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export type Role = 'admin' | 'member';
+
+export interface UsersTable {
+  id: Generated<string>;
+  org_id: string;
+  email: string;
+  external_id: string | null;
+  display_name: string;
+  role: Role;
+  /** scrypt hash in PHC-like form; null for users who only act through the host app. */
+  password_hash: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface GroupsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface GroupMembersTable {
+  org_id: string;
+  group_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  /** The non-secret first characters, shown in listings so a key can be recognised. */
+  prefix: string;
+  /** SHA-256 of the whole key; the key itself is shown once and never stored. */
+  secret_hash: Buffer;
+  created_by: string | null;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the cookie value itself is never stored. */
+  id_hash: Buffer;
+  org_id: string;
+  user_id: string;
+  csrf_hash: Buffer;
+  created_at: CreatedAt;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  org_id: string | null;
+  actor_type: 'operator' | 'user' | 'api_key' | 'anonymous' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: AuditOutcome;
+  request_id: string | null;
+  ip: string | null;
+  details: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Date;
+  count: number;
+}
+
+export type Org = Selectable<OrgsTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Group = Selectable<GroupsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type Session = Selectable<SessionsTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { decodeCursor, encodeCursor, errorResponses, groupView, pageQuery, toGroupView, UUID_PATTERN } from '../../schemas.ts';
+import { userOf, type Route } from '../../types.ts';
+
+export const listGroups: Route = (app, { accounts }) => {
+  app.get('/api/v1/groups', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['groups'],
+      summary: "List the org's groups",
+      querystring: pageQuery,
+      response: { 200: z.object({ items: z.array(groupView), nextCursor: z.string().nullable() }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { cursor, limit } = request.query;
+    const after = decodeCursor(cursor, UUID_PATTERN);
+    const groups = await accounts.listGroups(userOf(request).orgId, { limit: limit + 1, ...(after && { after }) });
+    const page = groups.slice(0, limit);
+    return { items: page.map(toGroupView), nextCursor: groups.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+  });
+};

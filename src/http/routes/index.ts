@@ -1,0 +1,41 @@
+import type { Route } from '../types.ts';
+import { deleteApiKey } from './apiKeys/deleteApiKey.ts';
+import { listApiKeys } from './apiKeys/listApiKeys.ts';
+import { postApiKey } from './apiKeys/postApiKey.ts';
+import { listAuditEvents } from './auditEvents/listAuditEvents.ts';
+import { getMe } from './auth/getMe.ts';
+import { postLogin } from './auth/postLogin.ts';
+import { postLogout } from './auth/postLogout.ts';
+import { deleteGroup } from './groups/deleteGroup.ts';
+import { deleteGroupMember } from './groups/deleteGroupMember.ts';
+import { getGroup } from './groups/getGroup.ts';
+import { listGroups } from './groups/listGroups.ts';
+import { patchGroup } from './groups/patchGroup.ts';
+import { postGroup } from './groups/postGroup.ts';
+import { putGroupMember } from './groups/putGroupMember.ts';
+import { getHealthz } from './health/getHealthz.ts';
+import { getReadyz } from './health/getReadyz.ts';
+import { deleteOrgApiKey } from './operator/deleteOrgApiKey.ts';
+import { getOrg } from './operator/getOrg.ts';
+import { listOrgAdmins } from './operator/listOrgAdmins.ts';
+import { listOrgApiKeys } from './operator/listOrgApiKeys.ts';
+import { listOrgs } from './operator/listOrgs.ts';
+import { postOrg } from './operator/postOrg.ts';
+import { postOrgAdmin } from './operator/postOrgAdmin.ts';
+import { postOrgApiKey } from './operator/postOrgApiKey.ts';
+import { deleteUser } from './users/deleteUser.ts';
+import { getUser } from './users/getUser.ts';
+import { listUsers } from './users/listUsers.ts';
+import { patchUser } from './users/patchUser.ts';
+import { postUser } from './users/postUser.ts';
+
+/** Every HTTP endpoint, explicitly. */
+export const routes: readonly Route[] = [
+  getHealthz, getReadyz,
+  postLogin, postLogout, getMe,
+  postOrg, listOrgs, getOrg, postOrgAdmin, listOrgAdmins, postOrgApiKey, listOrgApiKeys, deleteOrgApiKey,
+  listUsers, postUser, getUser, patchUser, deleteUser,
+  listGroups, postGroup, getGroup, patchGroup, deleteGroup, putGroupMember, deleteGroupMember,
+  listApiKeys, postApiKey, deleteApiKey,
+  listAuditEvents,
+];

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { errors } from '../errors.ts';
+import { accessHook } from './access.ts';
+import { errorHandler } from './errorHandler.ts';
+import { createMetrics } from './metrics.ts';
+import { routes } from './routes/index.ts';
+import type { Access, App, Services } from './types.ts';
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+export async function buildServer(services: Services): Promise<{ app: App; routes: RegisteredRoute[] }> {
+  const { config, logger } = services;
+  const bodyLimit = config.http.bodyLimitBytes;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit,
+    trustProxy: config.http.trustProxy,
+    // Keep-alive connections that sit idle are closed at shutdown; in-flight requests finish.
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler(bodyLimit));
+  app.setNotFoundHandler((request, reply) => {
+    const err = errors.notFound(`${request.method} ${request.url.split('?')[0]}`);
+    void reply.status(404).type('application/json').send(JSON.stringify(err.toJSON()));
+  });
+  app.decorateRequest('principal', undefined);
+
+  // Every route must say who may call it; a route that forgets is a startup error, not an open door.
+  const registered: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    route.config ??= {};
+    if (route.url.startsWith('/docs')) route.config.access ??= 'public';
+    const access = route.config.access;
+    if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access level`);
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') registered.push({ method, url: route.url, access });
+    }
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tether API',
+        version: '1',
+        description:
+          'Tether: OAuth connections, documents, spaces and messages over Microsoft, Google and Webex. ' +
+          'Errors are `{"error":{"code","message","details?"}}` with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Org API key; name the acting user in the Tether-User header.' },
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'The operator token.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'tether_session' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const metrics = createMetrics(services.queueDepth);
+  app.addHook('onRequest', accessHook(services.auth, new URL(config.publicUrl).origin));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!request.url.startsWith('/docs')) {
+      reply.header('content-security-policy', API_CSP);
+      reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/api/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  for (const route of routes) route(app, services);
+  await app.ready();
+  return { app, routes: registered };
+}

@@ -1,0 +1,60 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config/schema.ts';
+import type { Db } from '../db/database.ts';
+import type { Logger } from '../logging.ts';
+import type { AccountsService } from '../services/accounts.ts';
+import type { ApiKeysService } from '../services/apiKeys.ts';
+import type { AuthService } from '../services/auth.ts';
+import type { CallContext, Principal, UserPrincipal } from '../services/context.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/**
+ * Who may call a route. Checked in `onRequest`, before the body is read:
+ * - `public`: anyone; `operator`: the operator token;
+ * - `member`: any signed-in user or API key acting for a user; `admin`: the same, with the org admin role.
+ */
+export type Access = 'public' | 'operator' | 'member' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  accounts: AccountsService;
+  apiKeys: ApiKeysService;
+  auth: AuthService;
+  /** Reports readiness problems (database, migrations); empty when ready. */
+  readiness(): Promise<string[]>;
+  /** Number of jobs waiting in the queue, for /metrics. */
+  queueDepth(): Promise<number>;
+}
+
+export type Route = (app: App, services: Services) => void;
+
+/** The call context of a request, for services. */
+export function callContext(request: { principal: Principal | undefined; id: string; ip: string }): CallContext {
+  return { principal: request.principal, requestId: request.id, ip: request.ip };
+}
+
+/** The signed-in user of a `member`/`admin` route (guaranteed by the access check). */
+export function userOf(request: { principal: Principal | undefined }): UserPrincipal {
+  const p = request.principal;
+  if (p?.kind !== 'user') throw new Error('route declared member/admin access but has no user principal');
+  return p;
+}

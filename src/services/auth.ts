@@ -1,0 +1,141 @@
+import type { Db } from '../db/database.ts';
+import type { User } from '../db/schema.ts';
+import { errors } from '../errors.ts';
+import { apiKeysRepository } from '../repositories/apiKeys.ts';
+import { orgsRepository } from '../repositories/orgs.ts';
+import { rateLimitsRepository } from '../repositories/rateLimits.ts';
+import { sessionsRepository } from '../repositories/sessions.ts';
+import { usersRepository } from '../repositories/users.ts';
+import { dummyPasswordHash, verifyPassword } from '../security/passwords.ts';
+import { API_KEY_PREFIX, constantTimeEqual, randomToken, sha256 } from '../security/tokens.ts';
+import { audit } from './audit.ts';
+import type { CallContext, UserPrincipal } from './context.ts';
+
+export interface AuthSettings {
+  operatorToken: string;
+  sessionTtlHours: number;
+  loginMaxFailures: number;
+  loginWindowMinutes: number;
+}
+
+export interface NewSession {
+  sessionId: string;
+  csrfToken: string;
+  expiresAt: Date;
+  user: User;
+}
+
+/** Sign-in, browser sessions, API keys and the operator token. */
+export class AuthService {
+  private readonly db: Db;
+  private readonly settings: AuthSettings;
+  constructor(db: Db, settings: AuthSettings) {
+    this.db = db;
+    this.settings = settings;
+  }
+
+  isOperatorToken(presented: string): boolean {
+    return constantTimeEqual(presented, this.settings.operatorToken);
+  }
+
+  /**
+   * Password sign-in. Failures are counted per (org, email, client address) and per client address;
+   * past the limit, sign-in is refused before the password is even checked. Every attempt is audited.
+   */
+  async login(ctx: CallContext, input: { org: string; email: string; password: string }): Promise<NewSession> {
+    const windowSeconds = this.settings.loginWindowMinutes * 60;
+    const accountKey = `login:${input.org}:${input.email.toLowerCase()}:${ctx.ip ?? '-'}`;
+    const addressKey = `login-ip:${ctx.ip ?? '-'}`;
+    const org = await orgsRepository.findBySlug(this.db, input.org);
+    const auditOrgId = org?.id ?? null;
+    for (const [key, max] of [[accountKey, this.settings.loginMaxFailures], [addressKey, this.settings.loginMaxFailures * 10]] as const) {
+      const used = await rateLimitsRepository.peek(this.db, key, windowSeconds);
+      if (used && used.count >= max) {
+        await audit(this.db, ctx, { orgId: auditOrgId, action: 'auth.login', outcome: 'denied', details: { email: input.email, reason: 'rate_limited' } });
+        throw errors.rateLimited(Math.max(1, Math.ceil((used.resetsAt.getTime() - Date.now()) / 1000)));
+      }
+    }
+    const user = org ? await usersRepository.findByEmail(this.db, org.id, input.email) : undefined;
+    // Compare against a dummy hash when there is no such user, so timing does not reveal accounts.
+    const ok = await verifyPassword(input.password, user?.password_hash ?? (await dummyPasswordHash()));
+    if (!ok || !user?.password_hash) {
+      await rateLimitsRepository.hit(this.db, accountKey, windowSeconds);
+      await rateLimitsRepository.hit(this.db, addressKey, windowSeconds);
+      await audit(this.db, ctx, {
+        orgId: auditOrgId,
+        action: 'auth.login',
+        outcome: 'failure',
+        target: user ? { type: 'user', id: user.id } : undefined,
+        details: { email: input.email },
+      });
+      throw errors.invalidCredentials();
+    }
+    const sessionId = randomToken();
+    const csrfToken = randomToken();
+    const expiresAt = new Date(Date.now() + this.settings.sessionTtlHours * 3_600_000);
+    await this.db.transaction().execute(async (tx) => {
+      await sessionsRepository.create(tx, {
+        id_hash: sha256(sessionId),
+        org_id: user.org_id,
+        user_id: user.id,
+        csrf_hash: sha256(csrfToken),
+        expires_at: expiresAt,
+        ip: ctx.ip,
+        user_agent: null,
+      });
+      await rateLimitsRepository.clear(tx, accountKey);
+      await audit(tx, { ...ctx, principal: { kind: 'user', orgId: user.org_id, user, via: 'session' } }, {
+        orgId: user.org_id,
+        action: 'auth.login',
+        target: { type: 'user', id: user.id },
+      });
+    });
+    return { sessionId, csrfToken, expiresAt, user };
+  }
+
+  async logout(ctx: CallContext, principal: UserPrincipal): Promise<void> {
+    if (!principal.sessionIdHash) return;
+    await this.db.transaction().execute(async (tx) => {
+      await sessionsRepository.delete(tx, principal.sessionIdHash!);
+      await audit(tx, ctx, { orgId: principal.orgId, action: 'auth.logout', target: { type: 'user', id: principal.user.id } });
+    });
+  }
+
+  /** The user behind a session cookie, and the CSRF hash that state-changing requests must match. */
+  async fromSession(sessionId: string): Promise<{ principal: UserPrincipal; csrfHash: Buffer } | undefined> {
+    const idHash = sha256(sessionId);
+    const session = await sessionsRepository.findLive(this.db, idHash);
+    if (!session) return undefined;
+    const user = await usersRepository.findById(this.db, session.org_id, session.user_id);
+    if (!user) return undefined;
+    return { principal: { kind: 'user', orgId: user.org_id, user, via: 'session', sessionIdHash: idHash }, csrfHash: session.csrf_hash };
+  }
+
+  /**
+   * A host app's call: API key plus the Tether-User header naming the user it acts for in the key's
+   * org. Returns undefined for an unknown or revoked key.
+   */
+  async fromApiKey(key: string, tetherUser: string | undefined): Promise<UserPrincipal | undefined> {
+    if (!key.startsWith(API_KEY_PREFIX)) return undefined;
+    const apiKey = await apiKeysRepository.findActiveByHash(this.db, sha256(key));
+    if (!apiKey) return undefined;
+    if (tetherUser === undefined || tetherUser === '') throw errors.tetherUserRequired();
+    if (tetherUser.length > 256) throw errors.unknownUser();
+    const user = await usersRepository.findByIdOrExternalId(this.db, apiKey.org_id, tetherUser);
+    if (!user) throw errors.unknownUser();
+    // Fire and forget: a failed last-used update must not fail the caller's request.
+    apiKeysRepository.touch(this.db, apiKey.id).catch(() => undefined);
+    return { kind: 'user', orgId: apiKey.org_id, user, via: 'api_key', apiKeyId: apiKey.id };
+  }
+
+  async purgeExpiredSessions(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await sessionsRepository.purgeExpired(this.db);
+      total += n;
+      if (n < 10_000) break;
+    }
+    await rateLimitsRepository.purgeOlderThan(this.db, 24 * 3600);
+    return total;
+  }
+}
