@@ -6,10 +6,12 @@ import { errors, TetherError } from '../errors.ts';
 export function toTetherError(err: FastifyError | Error, bodyLimit: number): TetherError {
   if (err instanceof TetherError) return err;
   if (hasZodFastifySchemaValidationErrors(err)) {
+    // fastify-type-provider-zod 6 reports each zod issue Ajv-style: the issue's path is only in
+    // `instancePath` ("/groupIds/0"); which part of the request failed is Fastify's validationContext.
     return errors.validation(
       err.validation.map((v) => ({
-        in: v.instancePath.split('/')[0] || err.validationContext || 'body',
-        path: v.params.issue.path.join('.'),
+        in: err.validationContext ?? 'body',
+        path: v.instancePath.split('/').slice(1).join('.'),
         message: v.message,
       })),
     );
