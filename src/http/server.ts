@@ -37,6 +37,10 @@ export async function buildServer(services: Services): Promise<{ app: App; route
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // The API speaks JSON only. Fastify also parses text/plain by default, which would turn a
+  // text/plain body into a string and a 400 instead of the documented 415 — and text/plain is the
+  // content type a cross-site form can send without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(bodyLimit));
