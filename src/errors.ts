@@ -34,7 +34,7 @@ export class TetherError extends Error {
   }
 }
 
-/** The stable error codes, with their status. Documented in the README and the OpenAPI document. */
+/** The stable error codes, with their status. Documented in docs/errors.md (a test keeps the two in step). */
 export const errors = {
   invalidJson: (cause?: unknown) =>
     new TetherError(400, 'invalid_json', 'The request body is not valid JSON.', { cause }),
