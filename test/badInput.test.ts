@@ -158,6 +158,7 @@ describe('bad input', () => {
       { name: 'forged users cursor', method: 'GET', path: '/api/v1/users?cursor=garbage', auth: key, status: 400, code: 'invalid_cursor' },
       { name: 'forged groups cursor', method: 'GET', path: `/api/v1/groups?cursor=${b64("' or 1=1")}`, auth: key, status: 400, code: 'invalid_cursor' },
       { name: 'forged audit cursor', method: 'GET', path: `/api/v1/audit-events?cursor=${b64('-1')}`, auth: key, status: 400, code: 'invalid_cursor' },
+      { name: 'audit cursor beyond bigint', method: 'GET', path: `/api/v1/audit-events?cursor=${b64('9999999999999999999')}`, auth: key, status: 400, code: 'invalid_cursor' },
       { name: 'overlong cursor', method: 'GET', path: `/api/v1/audit-events?cursor=${'a'.repeat(201)}`, auth: key, status: 400, code: 'validation_failed' },
       // Content types other than JSON
       { name: 'text/plain body', method: 'POST', path: '/api/v1/groups', auth: admin, rawBody: '{"name":"x"}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },

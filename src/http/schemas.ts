@@ -147,7 +147,9 @@ export function decodeCursor(cursor: string | undefined, pattern: RegExp): strin
   return key;
 }
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const INTEGER_PATTERN = /^[1-9][0-9]{0,18}$/;
+/** A bigint identity id. At most 18 digits, so it always fits int8 (max 9223372036854775807): a
+ * 19-digit cursor would pass the check and then fail in Postgres as a 500. */
+export const INTEGER_PATTERN = /^[1-9][0-9]{0,17}$/;
 
 /** Standard error responses, documented on every route. */
 export const errorResponses = {
