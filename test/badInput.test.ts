@@ -326,6 +326,20 @@ describe('login rate limiting', () => {
     assert.equal(denied.actorType, 'anonymous');
     assert.ok(denied.requestId, 'a denied sign-in carries the request id');
   });
+
+  it('allows no more than loginMaxFailures guesses when they arrive all at once', async () => {
+    const max = t.config.auth.loginMaxFailures;
+    const email = 'burst@limited.test';
+    const created = await t.http.post('/api/v1/users', { email, displayName: 'Burst', password: 'burst-password-123' }, org.asAdmin);
+    assert.equal(created.status, 201, created.text);
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => t.http.post('/api/v1/auth/login', { org: org.slug, email, password: `guess-${i}-wrong` })),
+    );
+    const statuses = burst.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, max, `only ${max} guesses may be checked: ${statuses}`);
+    assert.equal(statuses.filter((s) => s === 429).length, burst.length - max, `${statuses}`);
+    assertError(await t.http.post('/api/v1/auth/login', { org: org.slug, email, password: 'burst-password-123' }), 429, 'rate_limited', 'right password after the burst');
+  });
 });
 
 describe('audit log', () => {

@@ -16,12 +16,9 @@ export const rateLimitsRepository = {
     const { count, window_start } = row.rows[0]!;
     return { count, resetsAt: new Date(window_start.getTime() + windowSeconds * 1000) };
   },
-  async peek(db: Queryable, key: string, windowSeconds: number): Promise<{ count: number; resetsAt: Date } | undefined> {
-    const row = await sql<{ count: number; window_start: Date }>`
-      select count, window_start from rate_limits
-      where key = ${key} and window_start > now() - make_interval(secs => ${windowSeconds})`.execute(db);
-    const hit = row.rows[0];
-    return hit && { count: hit.count, resetsAt: new Date(hit.window_start.getTime() + windowSeconds * 1000) };
+  /** Gives back one hit of `key`'s window (an attempt that turned out not to count). */
+  async release(db: Queryable, key: string): Promise<void> {
+    await db.updateTable('rate_limits').set({ count: sql<number>`greatest(count - 1, 0)` }).where('key', '=', key).execute();
   },
   async clear(db: Queryable, key: string): Promise<void> {
     await db.deleteFrom('rate_limits').where('key', '=', key).execute();

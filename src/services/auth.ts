@@ -41,6 +41,10 @@ export class AuthService {
   /**
    * Password sign-in. Failures are counted per (org, email, client address) and per client address;
    * past the limit, sign-in is refused before the password is even checked. Every attempt is audited.
+   *
+   * The attempt is counted atomically *before* the password is checked, and given back on success:
+   * counting only after a failed check let a burst of concurrent guesses all pass the limit check
+   * together, each getting its password verified.
    */
   async login(ctx: CallContext, input: { org: string; email: string; password: string }): Promise<NewSession> {
     const windowSeconds = this.settings.loginWindowMinutes * 60;
@@ -49,8 +53,8 @@ export class AuthService {
     const org = await orgsRepository.findBySlug(this.db, input.org);
     const auditOrgId = org?.id ?? null;
     for (const [key, max] of [[accountKey, this.settings.loginMaxFailures], [addressKey, this.settings.loginMaxFailures * 10]] as const) {
-      const used = await rateLimitsRepository.peek(this.db, key, windowSeconds);
-      if (used && used.count >= max) {
+      const used = await rateLimitsRepository.hit(this.db, key, windowSeconds);
+      if (used.count > max) {
         await audit(this.db, ctx, { orgId: auditOrgId, action: 'auth.login', outcome: 'denied', details: { email: input.email, reason: 'rate_limited' } });
         throw errors.rateLimited(Math.max(1, Math.ceil((used.resetsAt.getTime() - Date.now()) / 1000)));
       }
@@ -59,8 +63,6 @@ export class AuthService {
     // Compare against a dummy hash when there is no such user, so timing does not reveal accounts.
     const ok = await verifyPassword(input.password, user?.password_hash ?? (await dummyPasswordHash()));
     if (!ok || !user?.password_hash) {
-      await rateLimitsRepository.hit(this.db, accountKey, windowSeconds);
-      await rateLimitsRepository.hit(this.db, addressKey, windowSeconds);
       await audit(this.db, ctx, {
         orgId: auditOrgId,
         action: 'auth.login',
@@ -84,6 +86,7 @@ export class AuthService {
         user_agent: null,
       });
       await rateLimitsRepository.clear(tx, accountKey);
+      await rateLimitsRepository.release(tx, addressKey);
       await audit(tx, { ...ctx, principal: { kind: 'user', orgId: user.org_id, user, via: 'session' } }, {
         orgId: user.org_id,
         action: 'auth.login',
