@@ -220,6 +220,33 @@ describe('bad input', () => {
     assert.deepEqual(problems, [], `${problems.length} problems in ${all.length} cases`);
   });
 
+  it('refuses an oversized body sent in chunks, without Content-Length (413, nothing written)', async () => {
+    const before = await fingerprint(db);
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(Buffer.from('{"name":"'));
+        if (sent > ONE_MIB + chunk.length) {
+          controller.enqueue(Buffer.from('"}'));
+          controller.close();
+          return;
+        }
+        controller.enqueue(chunk);
+        sent += chunk.length;
+      },
+    });
+    const res = await fetch(`${t.http.base}/api/v1/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${a.apiKey.key}`, 'tether-user': a.admin.id },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const text = await res.text();
+    assertError({ status: res.status, headers: res.headers, body: JSON.parse(text), text }, 413, 'payload_too_large', 'chunked body');
+    assert.deepEqual(await fingerprint(db), before);
+  });
+
   it('uses only documented codes, with their documented status (docs/errors.md)', () => {
     const documented = documentedCodes();
     const inSource = codesInSource();
