@@ -1,0 +1,148 @@
+// Fault knobs: everything a test needs to make a provider misbehave the way real ones do.
+// Settable in-process (`sb.faults.*`) and through the admin endpoint (see admin.ts), which maps
+// one JSON action onto the same methods.
+import type { ProviderId } from './http.ts';
+
+export interface FaultScope {
+  provider?: ProviderId;
+  method?: string;
+  /** Matches when the request path starts with this prefix. */
+  pathPrefix?: string;
+}
+
+export type QueuedFault =
+  | { kind: 'status'; status: number; retryAfter?: number | string; reason?: string }
+  | { kind: 'reset' }
+  | { kind: 'malformed' };
+
+interface Queued {
+  fault: QueuedFault;
+  remaining: number;
+  scope: FaultScope;
+}
+
+export interface TokenEndpointFault {
+  down: boolean;
+  delayMs: number;
+}
+
+const DEFAULT_ROTATION: Record<ProviderId, boolean> = { microsoft: true, google: false, webex: false };
+
+function scopeMatches(scope: FaultScope, provider: ProviderId, method: string, path: string): boolean {
+  if (scope.provider && scope.provider !== provider) return false;
+  if (scope.method && scope.method.toUpperCase() !== method) return false;
+  if (scope.pathPrefix && !path.startsWith(scope.pathPrefix)) return false;
+  return true;
+}
+
+export class Faults {
+  #latency: { ms: number; scope: FaultScope } | undefined;
+  #queue: Queued[] = [];
+  #tokenEndpoint = new Map<ProviderId, TokenEndpointFault>();
+  #revokedAt = new Map<string, number>();
+  #rotation: Record<ProviderId, boolean> = { ...DEFAULT_ROTATION };
+  #clockOffsetMs = 0;
+
+  /** Adds `ms` of latency before every matching request is answered. `0` removes it. */
+  setLatency(ms: number, scope: FaultScope = {}): void {
+    this.#latency = ms > 0 ? { ms, scope } : undefined;
+  }
+
+  /**
+   * The next `count` matching requests answer `status` in the provider's error format. For 429 and
+   * 503, `retryAfter` becomes the Retry-After header: a number of seconds, a Date or an HTTP-date
+   * string (RFC 9110 §10.2.3). `reason` picks a provider-specific variant, e.g. Google's
+   * `userRateLimitExceeded` (403).
+   */
+  failNext(count: number, fault: { status: number; retryAfter?: number | Date | string; reason?: string }, scope: FaultScope = {}): void {
+    const retryAfter = fault.retryAfter instanceof Date ? fault.retryAfter.toUTCString() : fault.retryAfter;
+    this.#queue.push({ fault: { kind: 'status', status: fault.status, ...(retryAfter !== undefined ? { retryAfter } : {}), ...(fault.reason ? { reason: fault.reason } : {}) }, remaining: count, scope });
+  }
+
+  /** The next `count` matching requests have their TCP connection destroyed without an answer. */
+  resetNext(count: number, scope: FaultScope = {}): void {
+    this.#queue.push({ fault: { kind: 'reset' }, remaining: count, scope });
+  }
+
+  /** The next `count` matching requests get their real answer with the JSON body cut short. */
+  malformedNext(count: number, scope: FaultScope = {}): void {
+    this.#queue.push({ fault: { kind: 'malformed' }, remaining: count, scope });
+  }
+
+  /** Token endpoint outage (`down` → 503) and/or added delay, per provider. */
+  setTokenEndpoint(provider: ProviderId, fault: Partial<TokenEndpointFault>): void {
+    const cur = this.#tokenEndpoint.get(provider) ?? { down: false, delayMs: 0 };
+    this.#tokenEndpoint.set(provider, { ...cur, ...fault });
+  }
+
+  tokenEndpoint(provider: ProviderId): TokenEndpointFault {
+    return this.#tokenEndpoint.get(provider) ?? { down: false, delayMs: 0 };
+  }
+
+  /**
+   * Revokes every grant the user gave before now (as when they remove the app's access): all access
+   * and refresh tokens issued so far stop working. A later sign-in creates a fresh, valid grant.
+   */
+  revokeGrant(provider: ProviderId, userId: string): void {
+    this.#revokedAt.set(`${provider}:${userId}`, this.now());
+  }
+
+  isGrantRevoked(provider: ProviderId, userId: string, grantCreatedAt: number): boolean {
+    const at = this.#revokedAt.get(`${provider}:${userId}`);
+    return at !== undefined && grantCreatedAt <= at;
+  }
+
+  /** Whether refresh_token grants return a new refresh token (and invalidate the old one). */
+  setRefreshRotation(provider: ProviderId, rotate: boolean): void {
+    this.#rotation[provider] = rotate;
+  }
+
+  refreshRotation(provider: ProviderId): boolean {
+    return this.#rotation[provider];
+  }
+
+  /** Shifts the sandbox's clock: token lifetimes, ID token iat/exp and Date headers all use it. */
+  setClockOffset(seconds: number): void {
+    this.#clockOffsetMs = seconds * 1000;
+  }
+
+  now(): number {
+    return Date.now() + this.#clockOffsetMs;
+  }
+
+  latencyFor(provider: ProviderId, method: string, path: string): number {
+    const l = this.#latency;
+    return l && scopeMatches(l.scope, provider, method, path) ? l.ms : 0;
+  }
+
+  /** Takes the first queued fault matching this request, if any. */
+  take(provider: ProviderId, method: string, path: string): QueuedFault | undefined {
+    const i = this.#queue.findIndex((q) => scopeMatches(q.scope, provider, method, path));
+    if (i < 0) return undefined;
+    const q = this.#queue[i]!;
+    q.remaining -= 1;
+    if (q.remaining <= 0) this.#queue.splice(i, 1);
+    return q.fault;
+  }
+
+  /** Clears every knob back to the defaults. */
+  reset(): void {
+    this.#latency = undefined;
+    this.#queue = [];
+    this.#tokenEndpoint.clear();
+    this.#revokedAt.clear();
+    this.#rotation = { ...DEFAULT_ROTATION };
+    this.#clockOffsetMs = 0;
+  }
+
+  snapshot(): unknown {
+    return {
+      latency: this.#latency ?? null,
+      queued: this.#queue.map((q) => ({ ...q.fault, remaining: q.remaining, scope: q.scope })),
+      tokenEndpoint: Object.fromEntries(this.#tokenEndpoint),
+      revokedGrants: Object.fromEntries([...this.#revokedAt].map(([k, v]) => [k, new Date(v).toISOString()])),
+      refreshRotation: this.#rotation,
+      clockOffsetSeconds: this.#clockOffsetMs / 1000,
+    };
+  }
+}

@@ -1,0 +1,180 @@
+// In-process entry point of the provider sandbox. Tests (the sandbox's and Tether's) call
+// `startSandbox()`; `npm run sandbox` (cli.ts) calls it too and prints `describe()`.
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAdminServer } from './common/admin.ts';
+import { loadOrCreateTls } from './common/ca.ts';
+import { Faults } from './common/faults.ts';
+import { createTrustingFetch, type FetchLike } from './common/fetch.ts';
+import type { ProviderId } from './common/http.ts';
+import { guid } from './common/ids.ts';
+import { loadOrCreateSigningKey } from './common/keys.ts';
+import { randomToken, type OAuthApp, type OAuthStore } from './common/oauth.ts';
+import { RequestLog } from './common/requestLog.ts';
+import { startServer, type Emulator, type RunningServer } from './common/server.ts';
+import { createMicrosoftEmulator, type MicrosoftEmulator } from './microsoft/index.ts';
+
+export type { ProviderId } from './common/http.ts';
+export type { OAuthApp } from './common/oauth.ts';
+export type { LoggedRequest } from './common/requestLog.ts';
+export type { FaultScope } from './common/faults.ts';
+export { Faults } from './common/faults.ts';
+export { RequestLog } from './common/requestLog.ts';
+export { createTrustingFetch, type FetchLike } from './common/fetch.ts';
+export { completeSignIn, pkcePair } from './client.ts';
+
+export interface SandboxOptions {
+  /** Where the CA, TLS certificate and signing keys are kept. Default: `<tmp>/tether-sandbox`. */
+  dataDir?: string;
+  /** HTTPS with the local CA (default) or plain HTTP. */
+  https?: boolean;
+  host?: string;
+  /** Fixed ports (0 or absent: any free port). */
+  ports?: Partial<Record<ProviderId | 'admin', number>>;
+}
+
+export interface SandboxAccount {
+  id: string;
+  email: string;
+  displayName: string;
+  timeZone: string;
+  /** Microsoft: tenant id; Google: Workspace domain; Webex: org id. */
+  organization: string;
+}
+
+export interface ProviderEndpoints {
+  /** Origin of this provider's server; the real paths follow it unchanged. */
+  baseUrl: string;
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  revocationEndpoint: string | null;
+  jwksUri: string;
+  discoveryUrl: string;
+  userinfoEndpoint: string | null;
+  /** Base of the provider's REST API as clients configure it (e.g. https://…/v1.0 for Graph). */
+  apiBaseUrl: string;
+  apps: OAuthApp[];
+  accounts: SandboxAccount[];
+}
+
+export interface SandboxDescription {
+  https: boolean;
+  caCertPath: string | null;
+  adminUrl: string;
+  providers: Record<ProviderId, ProviderEndpoints & Record<string, unknown>>;
+}
+
+export interface Sandbox {
+  /** PEM of the local CA (undefined with `https: false`). Trust it via `ca` / NODE_EXTRA_CA_CERTS. */
+  caCertPem: string | undefined;
+  caCertPath: string | undefined;
+  /** A fetch that trusts the sandbox CA (and the system roots). */
+  fetch: FetchLike;
+  faults: Faults;
+  requestLog: RequestLog;
+  adminUrl: string;
+  microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; issuerFor(tenantId: string): string };
+  /** Registers an OAuth app at run time; id and secret are generated when not given. */
+  registerApp(provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp;
+  describe(): SandboxDescription;
+  close(): Promise<void>;
+}
+
+function appsOf(oauth: OAuthStore): OAuthApp[] {
+  return [...oauth.apps.values()].map((a) => ({ ...a, redirectUris: [...a.redirectUris] }));
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const dataDir = opts.dataDir ?? join(tmpdir(), 'tether-sandbox');
+  mkdirSync(dataDir, { recursive: true });
+  const useHttps = opts.https ?? true;
+  const host = opts.host ?? '127.0.0.1';
+  const tlsMaterial = useHttps ? await loadOrCreateTls(dataDir) : undefined;
+  const tls = tlsMaterial ? { cert: tlsMaterial.certPem, key: tlsMaterial.keyPem } : undefined;
+  const faults = new Faults();
+  const requestLog = new RequestLog();
+
+  const msKey = await loadOrCreateSigningKey(dataDir, 'microsoft');
+  const microsoft = createMicrosoftEmulator(faults, msKey);
+  const emulators: Record<ProviderId, { emulator: Emulator; oauth: OAuthStore } | undefined> = { microsoft: { emulator: microsoft, oauth: microsoft.oauth }, google: undefined, webex: undefined };
+
+  const servers: RunningServer[] = [];
+  const start = async (emulator: Emulator) => {
+    const s = await startServer({ emulator, faults, log: requestLog, host, ...(tls ? { tls } : {}), ...(opts.ports?.[emulator.id] ? { port: opts.ports[emulator.id] } : {}) });
+    servers.push(s);
+    return s.origin;
+  };
+  const msOrigin = await start(microsoft);
+
+  const registerApp = (provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp => {
+    const target = emulators[provider];
+    if (!target) throw new Error(`provider ${provider} is not running`);
+    const clientId = app.clientId ?? (provider === 'microsoft' ? guid(`runtime-app-${randomToken(8)}`) : provider === 'google' ? `${Math.floor(1e11 + Math.random() * 9e11)}-${randomToken(12).toLowerCase().replace(/[^a-z0-9]/g, 'a')}.apps.googleusercontent.com` : `C${randomToken(32).replace(/[^a-zA-Z0-9]/g, '0')}`);
+    return target.oauth.registerApp({ clientId, clientSecret: app.clientSecret ?? randomToken(24), redirectUris: [...app.redirectUris], name: app.name ?? 'Runtime app' });
+  };
+
+  const msDescription = (): Sandbox['microsoft'] => ({
+    baseUrl: msOrigin,
+    issuer: `${msOrigin}/{tenantid}/v2.0`,
+    authorizationEndpoint: `${msOrigin}/common/oauth2/v2.0/authorize`,
+    tokenEndpoint: `${msOrigin}/common/oauth2/v2.0/token`,
+    revocationEndpoint: null,
+    jwksUri: `${msOrigin}/common/discovery/v2.0/keys`,
+    discoveryUrl: `${msOrigin}/common/v2.0/.well-known/openid-configuration`,
+    userinfoEndpoint: `${msOrigin}/oidc/userinfo`,
+    apiBaseUrl: `${msOrigin}/v1.0`,
+    apps: appsOf(microsoft.oauth),
+    accounts: [...microsoft.store.users.values()].map((u) => ({ id: u.id, email: u.userPrincipalName, displayName: u.displayName, timeZone: u.ianaTimeZone, organization: u.tenantId })),
+    tenants: [...microsoft.store.tenants.values()].map((t) => ({ id: t.id, name: t.name, domain: t.domain })),
+    authorizationEndpointFor: (tenant) => `${msOrigin}/${tenant}/oauth2/v2.0/authorize`,
+    tokenEndpointFor: (tenant) => `${msOrigin}/${tenant}/oauth2/v2.0/token`,
+    issuerFor: (tenantId) => `${msOrigin}/${tenantId}/v2.0`,
+    emulator: microsoft,
+  });
+
+  const describe = (): SandboxDescription => {
+    const { emulator: _e, authorizationEndpointFor: _a, tokenEndpointFor: _t, issuerFor: _i, ...ms } = msDescription();
+    return {
+      https: useHttps,
+      caCertPath: tlsMaterial?.caCertPath ?? null,
+      adminUrl: admin.origin,
+      providers: { microsoft: ms } as unknown as SandboxDescription['providers'],
+    };
+  };
+
+  const resolveUserId = (provider: ProviderId, user: string): string | undefined => {
+    if (provider === 'microsoft') return microsoft.store.userByIdOrUpn(user)?.id;
+    return undefined;
+  };
+
+  const admin = await startAdminServer(
+    {
+      faults,
+      log: requestLog,
+      describe,
+      registerApp,
+      resolveUserId,
+      expireAccessTokens: (p, userId) => emulators[p]?.oauth.expireAccessTokens(userId),
+    },
+    { host, ...(tls ? { tls } : {}), ...(opts.ports?.admin ? { port: opts.ports.admin } : {}) },
+  );
+
+  return {
+    caCertPem: tlsMaterial?.caCertPem,
+    caCertPath: tlsMaterial?.caCertPath,
+    fetch: tlsMaterial ? createTrustingFetch(tlsMaterial.caCertPem) : (globalThis.fetch as FetchLike),
+    faults,
+    requestLog,
+    adminUrl: admin.origin,
+    get microsoft() {
+      return msDescription();
+    },
+    registerApp,
+    describe,
+    async close() {
+      await Promise.all([...servers.map((s) => s.close()), admin.close()]);
+    },
+  };
+}
