@@ -86,10 +86,17 @@ export async function buildServer(services: Services): Promise<{ app: App; route
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  // While shutting down, responses to requests still in flight close their connection, so that
+  // keep-alive sockets do not hold the shutdown open until their idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   const metrics = createMetrics(services.queueDepth);
   app.addHook('onRequest', accessHook(services.auth, new URL(config.publicUrl).origin));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) {
