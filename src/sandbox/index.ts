@@ -23,6 +23,7 @@ export { Faults } from './common/faults.ts';
 export { RequestLog } from './common/requestLog.ts';
 export { createTrustingFetch, type FetchLike } from './common/fetch.ts';
 export { completeSignIn, pkcePair } from './client.ts';
+export { trustCaProcessWide } from './trust.ts';
 
 export interface SandboxOptions {
   /** Where the CA, TLS certificate and signing keys are kept. Default: `<tmp>/tether-sandbox`. */

@@ -203,7 +203,9 @@ export function createFolder(ctx: GraphContext, req: SbRequest, caller: Caller, 
 function ifMatchFails(req: SbRequest, item: MsItem): boolean {
   const h = req.headers['if-match'];
   if (!h || h === '*') return false;
-  return !h.split(',').map((s) => s.trim()).some((t) => t === eTag(item) || t === cTag(item));
+  // Graph's eTags contain a comma ("{GUID},3"), so split the list on quoted tags, not on commas.
+  const tags = h.match(/(?:W\/)?"[^"]*"/g) ?? [h.trim()];
+  return !tags.some((t) => t === eTag(item) || t === cTag(item));
 }
 
 export function patchItem(ctx: GraphContext, req: SbRequest, caller: Caller, drive: MsDrive, item: MsItem): SbResponse {
