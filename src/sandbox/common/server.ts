@@ -76,7 +76,11 @@ export async function startServer(opts: {
     let faultName: string | undefined;
     const queued = faults.take(emulator.id, method, url.pathname);
     if (queued?.kind === 'reset') {
-      nreq.socket.resetAndDestroy();
+      // A TCP RST where the socket allows it (plain HTTP); over TLS the raw socket is owned by
+      // the TLS layer, so it is destroyed without close_notify — clients see ECONNRESET either way.
+      const sock = nreq.socket as import('node:net').Socket & { encrypted?: boolean };
+      if (sock.encrypted) sock.destroy();
+      else sock.resetAndDestroy();
       finish(0, 'reset');
       return;
     }
