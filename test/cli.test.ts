@@ -69,7 +69,7 @@ describe('tether CLI', () => {
       assert.equal((await signIn(http, 'acme', 'boss@acme.test', 'a long enough password')).kind, 'session');
       assert.equal((await runCli(['api-key', 'revoke', '--org', 'acme', '--id', keyId], env)).code, 0);
       assert.equal((await http.get('/api/v1/me', { kind: 'apiKey', key: apiKey, user: JSON.parse(user.stdout).id })).status, 401);
-      const audit = await http.get('/api/v1/audit-events?limit=200', { kind: 'session', ...(await signIn(http, 'acme', 'boss@acme.test', 'a long enough password')) });
+      const audit = await http.get('/api/v1/audit-events?limit=200', await signIn(http, 'acme', 'boss@acme.test', 'a long enough password'));
       const actions = audit.body.items.map((e: { action: string; actorType: string }) => `${e.actorType}:${e.action}`);
       for (const a of ['operator:org.create', 'operator:user.create', 'operator:api_key.create', 'operator:api_key.revoke']) assert.ok(actions.includes(a), `audit has ${a}`);
     } finally {

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
-import type { ApiKey } from '../db/schema.ts';
+import type { ApiKey, User } from '../db/schema.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const apiKeysRepository = {
   create(
@@ -15,8 +17,33 @@ export const apiKeysRepository = {
   findById(db: Queryable, orgId: string, id: string): Promise<ApiKey | undefined> {
     return db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
   },
-  findActiveByHash(db: Queryable, hash: Buffer): Promise<ApiKey | undefined> {
-    return db.selectFrom('api_keys').selectAll().where('secret_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+  /**
+   * One round trip for every API-key request: the live key with the `Tether-User` it acts for
+   * (by id or external id, within the key's org; `user` is undefined when there is no such user).
+   */
+  async findActiveWithUser(db: Queryable, hash: Buffer, userRef: string): Promise<{ apiKey: ApiKey; user: User | undefined } | undefined> {
+    const byId = UUID.test(userRef) ? userRef : null;
+    const row = await db
+      .selectFrom('api_keys as k')
+      .leftJoin('users as u', (join) =>
+        join
+          .onRef('u.org_id', '=', 'k.org_id')
+          .on((eb) => (byId ? eb.or([eb('u.id', '=', byId), eb('u.external_id', '=', userRef)]) : eb('u.external_id', '=', userRef))),
+      )
+      .selectAll('k')
+      .select(sql<User | null>`case when u.id is null then null else to_jsonb(u) end`.as('user'))
+      .where('k.secret_hash', '=', hash)
+      .where('k.revoked_at', 'is', null)
+      // A ref that is one user's id and another's external id means the id.
+      .orderBy(sql`u.id = ${byId}::uuid`, (ob) => ob.desc().nullsLast())
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { user, ...apiKey } = row;
+    return {
+      apiKey,
+      user: user ? { ...user, created_at: new Date(user.created_at), updated_at: new Date(user.updated_at) } : undefined,
+    };
   },
   revoke(db: Queryable, orgId: string, id: string): Promise<ApiKey | undefined> {
     return db

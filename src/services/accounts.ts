@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Group, Org, Role, User } from '../db/schema.ts';
@@ -68,6 +69,26 @@ export class AccountsService {
     const org = await orgsRepository.findById(this.db, orgId);
     if (!org) throw errors.notFound('The org');
     return org;
+  }
+
+  /** The user's org and group ids, in one round trip (for GET /me, which every host app calls). */
+  async orgAndGroupsOf(orgId: string, userId: string): Promise<{ org: Org; groupIds: string[] }> {
+    const row = await this.db
+      .selectFrom('orgs')
+      .selectAll()
+      .select((eb) =>
+        eb.fn
+          .coalesce(
+            eb.selectFrom('group_members').select((g) => g.fn.agg<string[]>('array_agg', ['group_id']).as('ids')).where('user_id', '=', userId).where('org_id', '=', orgId),
+            sql<string[]>`'{}'::uuid[]`,
+          )
+          .as('group_ids'),
+      )
+      .where('id', '=', orgId)
+      .executeTakeFirst();
+    if (!row) throw errors.notFound('The org');
+    const { group_ids, ...org } = row;
+    return { org, groupIds: group_ids.toSorted() };
   }
 
   async findOrgBySlug(slug: string): Promise<Org | undefined> {

@@ -120,15 +120,26 @@ export class AuthService {
    */
   async fromApiKey(key: string, tetherUser: string | undefined): Promise<UserPrincipal | undefined> {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
-    const apiKey = await apiKeysRepository.findActiveByHash(this.db, sha256(key));
-    if (!apiKey) return undefined;
+    const ref = tetherUser !== undefined && tetherUser.length <= 256 ? tetherUser : '';
+    const found = await apiKeysRepository.findActiveWithUser(this.db, sha256(key), ref);
+    if (!found) return undefined;
     if (tetherUser === undefined || tetherUser === '') throw errors.tetherUserRequired();
-    if (tetherUser.length > 256) throw errors.unknownUser();
-    const user = await usersRepository.findByIdOrExternalId(this.db, apiKey.org_id, tetherUser);
-    if (!user) throw errors.unknownUser();
-    // Fire and forget: a failed last-used update must not fail the caller's request.
-    apiKeysRepository.touch(this.db, apiKey.id).catch(() => undefined);
-    return { kind: 'user', orgId: apiKey.org_id, user, via: 'api_key', apiKeyId: apiKey.id };
+    if (!found.user) throw errors.unknownUser();
+    this.touchApiKey(found.apiKey.id);
+    return { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id };
+  }
+
+  /**
+   * Last-used time, to the minute, without a write per request: each process writes at most once a
+   * minute per key, fire and forget (a failed update must not fail the caller's request).
+   */
+  private readonly lastTouched = new Map<string, number>();
+  private touchApiKey(id: string): void {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(id) ?? 0) < 60_000) return;
+    this.lastTouched.set(id, now);
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    apiKeysRepository.touch(this.db, id).catch(() => this.lastTouched.delete(id));
   }
 
   async purgeExpiredSessions(): Promise<number> {

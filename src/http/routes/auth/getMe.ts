@@ -13,7 +13,7 @@ export const getMe: Route = (app, { accounts }) => {
     },
   }, async (request) => {
     const principal = userOf(request);
-    const [user, org] = await Promise.all([accounts.getUser(principal.orgId, principal.user.id), accounts.getOrg(principal.orgId)]);
-    return { user: toUserView(user), org: toOrgView(org), via: principal.via };
+    const { org, groupIds } = await accounts.orgAndGroupsOf(principal.orgId, principal.user.id);
+    return { user: toUserView({ ...principal.user, groupIds }), org: toOrgView(org), via: principal.via };
   });
 };
