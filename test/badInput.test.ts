@@ -449,3 +449,18 @@ describe('audit log', () => {
     for (const member of [org.member.session, org.asMember]) assertError(await t.http.get('/api/v1/audit-events', member), 403, 'forbidden', 'member');
   });
 });
+
+describe('unknown query parameters', () => {
+  it('are refused on routes that take no query, like unknown body fields', async () => {
+    const t = await startTestTether();
+    try {
+      const a = await createOrgFixture(t, 'query');
+      const res = await t.http.get('/api/v1/me?include=everything', a.asAdmin);
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'validation_failed');
+      assert.equal((await t.http.get('/api/v1/me', a.asAdmin)).status, 200);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -199,7 +199,11 @@ export const commands: Command[] = [
     run: (v, config) =>
       withDatabase(config, async ({ db }) => {
         const target = await orgBySlug(new AccountsService(db), v.org);
-        const keys = await new ApiKeysService(db).list(target.id);
+        const service = new ApiKeysService(db);
+        const keys = [];
+        for (let page = await service.list(target.id, { limit: 500 }); page.length > 0; page = await service.list(target.id, { limit: 500, after: page.at(-1)!.id })) {
+          keys.push(...page);
+        }
         const items = keys.map((k) => ({ id: k.id, name: k.name, prefix: k.prefix, lastUsedAt: k.last_used_at, revokedAt: k.revoked_at }));
         print({ items }, v.json, items.map((k) => `${k.id}\t${k.prefix}\t${k.name}${k.revokedAt ? '\t(revoked)' : ''}`).join('\n') || '(no keys)');
         return 0;

@@ -40,7 +40,14 @@ export function toTetherError(err: FastifyError | Error, bodyLimit: number): Tet
 
 export function errorHandler(bodyLimit: number) {
   return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
-    const mapped = toTetherError(err, bodyLimit);
+    let mapped: TetherError;
+    try {
+      mapped = toTetherError(err, bodyLimit);
+    } catch (mappingError) {
+      // Never let Fastify's fallback body (which carries the raw message) reach the caller.
+      request.log.error({ err, mappingError }, 'error mapping failed');
+      mapped = errors.internal(err);
+    }
     if (mapped.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: mapped.code, status: mapped.status }, 'request rejected');
     void reply.status(mapped.status).headers(mapped.headers).type('application/json').send(JSON.stringify(mapped.toJSON()));

@@ -162,3 +162,14 @@ export const errorResponses = {
   422: errorResponse,
   429: errorResponse,
 } as const;
+
+/** A page of a list: the items and the cursor of the next page (null on the last). */
+export function paged<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** Turns `limit + 1` fetched rows into a page: the extra row only says that there is a next page. */
+export function toPage<R, V>(rows: R[], limit: number, keyOf: (row: R) => string, view: (row: R) => V): { items: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  return { items: page.map(view), nextCursor: rows.length > limit ? encodeCursor(keyOf(page.at(-1)!)) : null };
+}

@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { errors } from '../errors.ts';
 import { accessHook } from './access.ts';
 import { errorHandler } from './errorHandler.ts';
@@ -55,6 +56,8 @@ export async function buildServer(services: Services): Promise<{ app: App; route
   app.addHook('onRoute', (route) => {
     route.config ??= {};
     if (route.url.startsWith('/docs')) route.config.access ??= 'public';
+    // Unknown query parameters are a 400 like unknown body fields, also on routes that take none.
+    if (route.url.startsWith('/api/') && route.schema && !route.schema.querystring) route.schema.querystring = z.strictObject({});
     const access = route.config.access;
     if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access level`);
     for (const method of [route.method].flat()) {

@@ -11,8 +11,10 @@ export const apiKeysRepository = {
   ): Promise<ApiKey> {
     return db.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();
   },
-  list(db: Queryable, orgId: string): Promise<ApiKey[]> {
-    return db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
+  list(db: Queryable, orgId: string, page: { after?: string; limit: number }): Promise<ApiKey[]> {
+    let query = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId);
+    if (page.after) query = query.where('id', '>', page.after);
+    return query.orderBy('id').limit(page.limit).execute();
   },
   findById(db: Queryable, orgId: string, id: string): Promise<ApiKey | undefined> {
     return db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();

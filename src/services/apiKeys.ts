@@ -24,8 +24,8 @@ export class ApiKeysService {
     return { apiKey, key };
   }
 
-  list(orgId: string): Promise<ApiKey[]> {
-    return apiKeysRepository.list(this.db, orgId);
+  list(orgId: string, page: { after?: string; limit: number }): Promise<ApiKey[]> {
+    return apiKeysRepository.list(this.db, orgId, page);
   }
 
   async revoke(ctx: CallContext, orgId: string, keyId: string): Promise<ApiKey> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditRepository } from '../../../repositories/audit.ts';
-import { auditEventView, decodeCursor, encodeCursor, errorResponses, INTEGER_PATTERN, toAuditEventView } from '../../schemas.ts';
+import { auditEventView, decodeCursor, paged, toPage, errorResponses, INTEGER_PATTERN, toAuditEventView } from '../../schemas.ts';
 import { userOf, type Route } from '../../types.ts';
 
 /** Newest first, with an opaque cursor to the next (older) page. */
@@ -15,13 +15,12 @@ export const listAuditEvents: Route = (app, { db }) => {
         limit: z.coerce.number().int().min(1).max(200).default(50),
         action: z.string().regex(/^[a-z_.]{1,64}$/).optional(),
       }),
-      response: { 200: z.object({ items: z.array(auditEventView), nextCursor: z.string().nullable() }), ...errorResponses },
+      response: { 200: paged(auditEventView), ...errorResponses },
     },
   }, async (request) => {
     const { cursor, limit, action } = request.query;
     const before = decodeCursor(cursor, INTEGER_PATTERN);
     const events = await auditRepository.list(db, userOf(request).orgId, { limit: limit + 1, ...(before && { before }), ...(action && { action }) });
-    const page = events.slice(0, limit);
-    return { items: page.map(toAuditEventView), nextCursor: events.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+    return toPage(events, limit, (e) => e.id, toAuditEventView);
   });
 };

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { decodeCursor, encodeCursor, errorResponses, groupView, pageQuery, toGroupView, UUID_PATTERN } from '../../schemas.ts';
+import { decodeCursor, paged, toPage, errorResponses, groupView, pageQuery, toGroupView, UUID_PATTERN } from '../../schemas.ts';
 import { userOf, type Route } from '../../types.ts';
 
 export const listGroups: Route = (app, { accounts }) => {
@@ -9,13 +8,12 @@ export const listGroups: Route = (app, { accounts }) => {
       tags: ['groups'],
       summary: "List the org's groups",
       querystring: pageQuery,
-      response: { 200: z.object({ items: z.array(groupView), nextCursor: z.string().nullable() }), ...errorResponses },
+      response: { 200: paged(groupView), ...errorResponses },
     },
   }, async (request) => {
     const { cursor, limit } = request.query;
     const after = decodeCursor(cursor, UUID_PATTERN);
     const groups = await accounts.listGroups(userOf(request).orgId, { limit: limit + 1, ...(after && { after }) });
-    const page = groups.slice(0, limit);
-    return { items: page.map(toGroupView), nextCursor: groups.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+    return toPage(groups, limit, (row) => row.id, toGroupView);
   });
 };

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { apiKeyView, errorResponses, toApiKeyView } from '../../schemas.ts';
+import { apiKeyView, decodeCursor, errorResponses, paged, pageQuery, toApiKeyView, toPage, UUID_PATTERN } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
 import { orgParams } from './getOrg.ts';
 
@@ -11,10 +10,14 @@ export const listOrgApiKeys: Route = (app, { accounts, apiKeys }) => {
       summary: "List an org's API keys",
       security: [{ operatorToken: [] }],
       params: orgParams,
-      response: { 200: z.object({ items: z.array(apiKeyView) }), ...errorResponses },
+      querystring: pageQuery,
+      response: { 200: paged(apiKeyView), ...errorResponses },
     },
   }, async (request) => {
+    const { cursor, limit } = request.query;
     await accounts.getOrg(request.params.orgId);
-    return { items: (await apiKeys.list(request.params.orgId)).map(toApiKeyView) };
+    const after = decodeCursor(cursor, UUID_PATTERN);
+    const rows = await apiKeys.list(request.params.orgId, { limit: limit + 1, ...(after && { after }) });
+    return toPage(rows, limit, (k) => k.id, toApiKeyView);
   });
 };
