@@ -28,10 +28,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const sources = new Map<string, string>();
-  for (const [name, path] of envMapping) {
+  for (const [name, path, kind] of envMapping) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, path, value);
+    setPath(raw, path, kind === 'list' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value);
     sources.set(path.join('.'), name);
   }
   const parsed = configSchema.safeParse(raw);
@@ -59,7 +59,7 @@ function parseConfigFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];

@@ -1,6 +1,33 @@
 import { z } from 'zod';
 
 /**
+ * An endpoint URL in an operator profile: https, or http on a loopback host (local test
+ * authorities and the sandbox without TLS). Microsoft's may contain the `{tenant}`/`{tenantid}`
+ * templates.
+ */
+const endpointUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value.replaceAll('{tenantid}', 'x').replaceAll('{tenant}', 'x'));
+    if (url.username || url.password || url.hash) return false;
+    return url.protocol === 'https:' || (url.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname));
+  } catch {
+    return false;
+  }
+}, 'must be an https URL (http only on a loopback host), without credentials or fragment');
+
+const profileEndpoints = z.strictObject({
+  issuer: endpointUrl,
+  authorizationEndpoint: endpointUrl,
+  tokenEndpoint: endpointUrl,
+  revocationEndpoint: endpointUrl.nullable().default(null),
+  jwksUri: endpointUrl,
+  apiBaseUrl: endpointUrl,
+});
+
+/** An exact origin (scheme, host, port), as `returnTo` URLs are compared against. */
+const origin = z.url({ protocol: /^https?$/ }).refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin: scheme://host[:port], no path');
+
+/**
  * Tether's whole configuration: one schema over an optional config file (`TETHER_CONFIG`, YAML or
  * JSON) and environment variables (which win). Strict objects, so a misspelt key is reported instead
  * of silently ignored.
@@ -47,6 +74,19 @@ export const configSchema = z.strictObject({
       port: z.coerce.number().int().min(1024).max(65535).default(54329),
     })
     .prefault({}),
+  /** Named endpoint profiles, beyond the built-in clouds and `sandbox`. */
+  profiles: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'profile names: lowercase letters, digits, dashes'),
+      z.strictObject({ microsoft: profileEndpoints.optional(), google: profileEndpoints.optional(), webex: profileEndpoints.optional() }),
+    )
+    .default({}),
+  connect: z
+    .strictObject({
+      /** Origins a connect session's `returnTo` may point at (Tether's own origin is always allowed). */
+      allowedReturnOrigins: z.array(origin).default([]),
+    })
+    .prefault({}),
   jobs: z
     .strictObject({
       concurrency: z.coerce.number().int().min(1).max(64).default(4),
@@ -59,7 +99,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema> & { publicUrl: string };
 
 /** Environment variables and the config path they set. Documented in the README. */
-export const envMapping: ReadonlyArray<readonly [env: string, path: readonly string[]]> = [
+export const envMapping: ReadonlyArray<readonly [env: string, path: readonly string[], kind?: 'list']> = [
   ['PORT', ['port']],
   ['HOST', ['host']],
   ['TETHER_PUBLIC_URL', ['publicUrl']],
@@ -77,4 +117,5 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_EMBEDDED_PG_PORT', ['embeddedPostgres', 'port']],
   ['TETHER_JOB_CONCURRENCY', ['jobs', 'concurrency']],
   ['TETHER_JOBS_ENABLED', ['jobs', 'enabled']],
+  ['TETHER_ALLOWED_RETURN_ORIGINS', ['connect', 'allowedReturnOrigins'], 'list'], // comma-separated
 ];
