@@ -13,6 +13,8 @@ import { loadOrCreateSigningKey } from './common/keys.ts';
 import { randomToken, type OAuthApp, type OAuthStore } from './common/oauth.ts';
 import { RequestLog } from './common/requestLog.ts';
 import { startServer, type Emulator, type RunningServer } from './common/server.ts';
+import { createGoogleEmulator, type GoogleEmulator } from './google/index.ts';
+import { GOOGLE_DOMAIN } from './google/store.ts';
 import { createMicrosoftEmulator, type MicrosoftEmulator } from './microsoft/index.ts';
 
 export type { ProviderId } from './common/http.ts';
@@ -77,6 +79,7 @@ export interface Sandbox {
   requestLog: RequestLog;
   adminUrl: string;
   microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; issuerFor(tenantId: string): string };
+  google: ProviderEndpoints & { emulator: GoogleEmulator; domain: string; driveApiBaseUrl: string; uploadBaseUrl: string };
   /** Registers an OAuth app at run time; id and secret are generated when not given. */
   registerApp(provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp;
   describe(): SandboxDescription;
@@ -99,7 +102,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const msKey = await loadOrCreateSigningKey(dataDir, 'microsoft');
   const microsoft = createMicrosoftEmulator(faults, msKey);
-  const emulators: Record<ProviderId, { emulator: Emulator; oauth: OAuthStore } | undefined> = { microsoft: { emulator: microsoft, oauth: microsoft.oauth }, google: undefined, webex: undefined };
+  const google = createGoogleEmulator(faults, await loadOrCreateSigningKey(dataDir, 'google'));
+  const emulators: Record<ProviderId, { emulator: Emulator; oauth: OAuthStore } | undefined> = { microsoft: { emulator: microsoft, oauth: microsoft.oauth }, google: { emulator: google, oauth: google.oauth }, webex: undefined };
 
   const servers: RunningServer[] = [];
   const start = async (emulator: Emulator) => {
@@ -108,6 +112,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return s.origin;
   };
   const msOrigin = await start(microsoft);
+  const gOrigin = await start(google);
 
   const registerApp = (provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp => {
     const target = emulators[provider];
@@ -135,18 +140,38 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     emulator: microsoft,
   });
 
+  const googleDescription = (): Sandbox['google'] => ({
+    baseUrl: gOrigin,
+    issuer: gOrigin,
+    authorizationEndpoint: `${gOrigin}/o/oauth2/v2/auth`,
+    tokenEndpoint: `${gOrigin}/token`,
+    revocationEndpoint: `${gOrigin}/revoke`,
+    jwksUri: `${gOrigin}/oauth2/v3/certs`,
+    discoveryUrl: `${gOrigin}/.well-known/openid-configuration`,
+    userinfoEndpoint: `${gOrigin}/v1/userinfo`,
+    // googleapis clients take this as `rootUrl`; Drive lives under drive/v3/ and upload/drive/v3/.
+    apiBaseUrl: `${gOrigin}/`,
+    driveApiBaseUrl: `${gOrigin}/drive/v3`,
+    uploadBaseUrl: `${gOrigin}/upload/drive/v3`,
+    domain: GOOGLE_DOMAIN,
+    apps: appsOf(google.oauth),
+    accounts: [...google.store.users.values()].map((u) => ({ id: u.id, email: u.email, displayName: u.displayName, timeZone: u.timeZone, organization: GOOGLE_DOMAIN })),
+    emulator: google,
+  });
+
   const describe = (): SandboxDescription => {
     const { emulator: _e, authorizationEndpointFor: _a, tokenEndpointFor: _t, issuerFor: _i, ...ms } = msDescription();
     return {
       https: useHttps,
       caCertPath: tlsMaterial?.caCertPath ?? null,
       adminUrl: admin.origin,
-      providers: { microsoft: ms } as unknown as SandboxDescription['providers'],
+      providers: { microsoft: ms, google: (({ emulator: _g, ...g }) => g)(googleDescription()) } as unknown as SandboxDescription['providers'],
     };
   };
 
   const resolveUserId = (provider: ProviderId, user: string): string | undefined => {
     if (provider === 'microsoft') return microsoft.store.userByIdOrUpn(user)?.id;
+    if (provider === 'google') return google.store.userByEmail(user)?.id;
     return undefined;
   };
 
@@ -171,6 +196,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     adminUrl: admin.origin,
     get microsoft() {
       return msDescription();
+    },
+    get google() {
+      return googleDescription();
     },
     registerApp,
     describe,

@@ -51,3 +51,27 @@ export async function getJson(sb: Sandbox, url: string, token: string, init: Req
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
+
+export interface GoogleTokens {
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+  scope: string;
+  expires_in: number;
+  token_type: string;
+}
+
+/** Google sign-in through the form with PKCE S256 and access_type=offline. */
+export async function googleSignIn(sb: Sandbox, login: string, scope = 'openid email profile https://www.googleapis.com/auth/drive', extra: Record<string, string> = {}): Promise<GoogleTokens> {
+  const app = sb.google.apps[0]!;
+  const { verifier, challenge } = pkcePair();
+  const u = new URL(sb.google.authorizationEndpoint);
+  u.search = form({ client_id: app.clientId, response_type: 'code', redirect_uri: REDIRECT, scope, state: 'g', access_type: 'offline', prompt: 'consent', code_challenge: challenge, code_challenge_method: 'S256', ...extra }).toString();
+  const back = await completeSignIn(sb.fetch, u.toString(), { login });
+  const res = await sb.fetch(sb.google.tokenEndpoint, {
+    method: 'POST',
+    body: form({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, client_id: app.clientId, client_secret: app.clientSecret, code_verifier: verifier }),
+  });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as GoogleTokens;
+}
