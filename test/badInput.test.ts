@@ -61,7 +61,7 @@ function codesInSource(): Map<string, number> {
   for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts') || file.startsWith('sandbox')) continue;
     const text = readFileSync(join(root, file), 'utf8');
-    for (const m of text.matchAll(/new TetherError\(\s*(\d{3}),\s*'([a-z_]+)'/g)) found.set(m[2]!, Number(m[1]));
+    for (const m of text.matchAll(/new (?:TetherError|OAuthError)\(\s*(\d{3}),\s*'([a-z_]+)'/g)) found.set(m[2]!, Number(m[1]));
   }
   return found;
 }

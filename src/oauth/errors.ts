@@ -7,18 +7,11 @@ import { TetherError } from '../errors.ts';
  */
 export type OAuthFailure = 'invalid_grant' | 'invalid_callback' | 'invalid_id_token' | 'provider_error' | 'provider_unreachable';
 
-const statusOf: Record<OAuthFailure, number> = {
-  invalid_grant: 401,
-  invalid_callback: 400,
-  invalid_id_token: 400,
-  provider_error: 502,
-  provider_unreachable: 503,
-};
-
+/** Statuses: invalid_callback/invalid_id_token 400, invalid_grant 401, provider_error 502, provider_unreachable 503. */
 export class OAuthError extends TetherError {
   readonly failure: OAuthFailure;
-  constructor(failure: OAuthFailure, message: string, options: { cause?: unknown; details?: unknown } = {}) {
-    super(statusOf[failure], failure, message, options);
+  constructor(status: 400 | 401 | 502 | 503, failure: OAuthFailure, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(status, failure, message, options);
     this.failure = failure;
   }
 }

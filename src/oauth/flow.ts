@@ -114,9 +114,9 @@ export async function completeAuthorization(client: OAuthClient, callback: URL, 
     params = oauth.validateAuthResponse(as, oauthClient, callback, pending.state);
   } catch (err) {
     if (err instanceof oauth.AuthorizationResponseError) {
-      throw new OAuthError('invalid_callback', `The provider refused the authorization: ${err.error}`, { details: { error: err.error, description: err.error_description ?? null } });
+      throw new OAuthError(400, 'invalid_callback', `The provider refused the authorization: ${err.error}`, { details: { error: err.error, description: err.error_description ?? null } });
     }
-    throw new OAuthError('invalid_callback', `The authorization response is not acceptable: ${(err as Error).message}`, { cause: err });
+    throw new OAuthError(400, 'invalid_callback', `The authorization response is not acceptable: ${(err as Error).message}`, { cause: err });
   }
   const response = await call(() => oauth.authorizationCodeGrantRequest(as, oauthClient, clientAuth(client), params, client.redirectUri, pending.codeVerifier, httpOptions(client)));
   const idTokenIssuer = await expectedIdTokenIssuer(client, response);
@@ -156,11 +156,11 @@ async function expectedIdTokenIssuer(client: OAuthClient, response: Response): P
   try {
     tid = decodeJwt(body.id_token).tid;
   } catch (cause) {
-    throw new OAuthError('invalid_id_token', 'The ID token is not a JWT.', { cause });
+    throw new OAuthError(400, 'invalid_id_token', 'The ID token is not a JWT.', { cause });
   }
-  if (typeof tid !== 'string' || !/^[0-9a-f-]{36}$/i.test(tid)) throw new OAuthError('invalid_id_token', 'The ID token has no valid tid claim.');
+  if (typeof tid !== 'string' || !/^[0-9a-f-]{36}$/i.test(tid)) throw new OAuthError(400, 'invalid_id_token', 'The ID token has no valid tid claim.');
   if (client.tenantId && tid.toLowerCase() !== client.tenantId.toLowerCase()) {
-    throw new OAuthError('invalid_id_token', "The ID token comes from another tenant than the provider app's.");
+    throw new OAuthError(400, 'invalid_id_token', "The ID token comes from another tenant than the provider app's.");
   }
   return client.endpoints.issuerFor(tid);
 }
@@ -182,14 +182,14 @@ async function verifyIdToken(client: OAuthClient, idToken: string, issuer: strin
     if (payload.nonce !== nonce) throw new Error('nonce mismatch');
     return payload;
   } catch (cause) {
-    throw new OAuthError('invalid_id_token', `The ID token is not valid: ${(cause as Error).message}`, { cause });
+    throw new OAuthError(400, 'invalid_id_token', `The ID token is not valid: ${(cause as Error).message}`, { cause });
   }
 }
 
 function accountFrom(client: OAuthClient, claims: JWTPayload | undefined): ExternalAccount {
-  if (!claims) throw new OAuthError('invalid_id_token', 'This provider needs an ID token to identify the account.');
+  if (!claims) throw new OAuthError(400, 'invalid_id_token', 'This provider needs an ID token to identify the account.');
   const subject = claims[client.provider.subjectClaim];
-  if (typeof subject !== 'string' || subject === '') throw new OAuthError('invalid_id_token', `The ID token has no ${client.provider.subjectClaim} claim.`);
+  if (typeof subject !== 'string' || subject === '') throw new OAuthError(400, 'invalid_id_token', `The ID token has no ${client.provider.subjectClaim} claim.`);
   const tenant = client.provider.tenantClaim ? claims[client.provider.tenantClaim] : undefined;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   return {
@@ -218,7 +218,7 @@ async function call(fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (cause) {
-    throw new OAuthError('provider_unreachable', 'The provider could not be reached.', { cause });
+    throw new OAuthError(503, 'provider_unreachable', 'The provider could not be reached.', { cause });
   }
 }
 
@@ -228,13 +228,13 @@ async function processTokens(fn: () => Promise<oauth.TokenEndpointResponse>): Pr
   } catch (err) {
     if (err instanceof oauth.ResponseBodyError) {
       // RFC 6749 §5.2: invalid_grant means the code or refresh token is dead: reconnect.
-      if (err.error === 'invalid_grant') throw new OAuthError('invalid_grant', 'The provider no longer accepts this grant; the user must connect again.', { details: { error: err.error } });
-      throw new OAuthError('provider_error', `The provider's token endpoint answered ${err.status} ${err.error}.`, { details: { error: err.error, status: err.status } });
+      if (err.error === 'invalid_grant') throw new OAuthError(401, 'invalid_grant', 'The provider no longer accepts this grant; the user must connect again.', { details: { error: err.error } });
+      throw new OAuthError(502, 'provider_error', `The provider's token endpoint answered ${err.status} ${err.error}.`, { details: { error: err.error, status: err.status } });
     }
     if (err instanceof OAuthError) throw err;
     if (err instanceof oauth.OperationProcessingError && /id_token|nonce|"iss"|"aud"|claim/i.test(err.message)) {
-      throw new OAuthError('invalid_id_token', `The ID token is not valid: ${err.message}`, { cause: err });
+      throw new OAuthError(400, 'invalid_id_token', `The ID token is not valid: ${err.message}`, { cause: err });
     }
-    throw new OAuthError('provider_error', `The provider's token response is not acceptable: ${(err as Error).message}`, { cause: err });
+    throw new OAuthError(502, 'provider_error', `The provider's token response is not acceptable: ${(err as Error).message}`, { cause: err });
   }
 }
