@@ -10,6 +10,7 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
+  data_keys: DataKeysTable;
 }
 
 type CreatedAt = ColumnType<Date, never, never>;
@@ -100,6 +101,18 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** A per-org, per-purpose data key, stored only wrapped by a KEK version of the key service (src/keys). */
+export interface DataKeysTable {
+  id: string;
+  org_id: string;
+  purpose: 'tokens' | 'client_secrets' | 'space_metadata';
+  generation: ColumnType<number, number | undefined, never>;
+  kek_version: number;
+  wrapped_key: Buffer;
+  created_at: CreatedAt;
+  rewrapped_at: Date | null;
+}
+
 export type Org = Selectable<OrgsTable>;
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
@@ -109,3 +122,4 @@ export type ApiKey = Selectable<ApiKeysTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type DataKey = Selectable<DataKeysTable>;
