@@ -16,11 +16,15 @@ import { startServer, type Emulator, type RunningServer } from './common/server.
 import { createGoogleEmulator, type GoogleEmulator } from './google/index.ts';
 import { GOOGLE_DOMAIN } from './google/store.ts';
 import { createMicrosoftEmulator, type MicrosoftEmulator } from './microsoft/index.ts';
+import type { WebhookDelivery } from './webex/api.ts';
+import { createWebexEmulator, type WebexEmulator } from './webex/index.ts';
+import { WEBEX_DOMAIN } from './webex/store.ts';
 
 export type { ProviderId } from './common/http.ts';
 export type { OAuthApp } from './common/oauth.ts';
 export type { LoggedRequest } from './common/requestLog.ts';
 export type { FaultScope } from './common/faults.ts';
+export type { WebhookDelivery } from './webex/api.ts';
 export { Faults } from './common/faults.ts';
 export { RequestLog } from './common/requestLog.ts';
 export { createTrustingFetch, type FetchLike } from './common/fetch.ts';
@@ -35,6 +39,8 @@ export interface SandboxOptions {
   host?: string;
   /** Fixed ports (0 or absent: any free port). */
   ports?: Partial<Record<ProviderId | 'admin', number>>;
+  /** Fetch used to deliver Webex webhooks (default: the global fetch). */
+  webhookFetch?: typeof fetch;
 }
 
 export interface SandboxAccount {
@@ -80,6 +86,7 @@ export interface Sandbox {
   adminUrl: string;
   microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; issuerFor(tenantId: string): string };
   google: ProviderEndpoints & { emulator: GoogleEmulator; domain: string; driveApiBaseUrl: string; uploadBaseUrl: string };
+  webex: ProviderEndpoints & { emulator: WebexEmulator; orgId: string; deliveries: WebhookDelivery[] };
   /** Registers an OAuth app at run time; id and secret are generated when not given. */
   registerApp(provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp;
   describe(): SandboxDescription;
@@ -103,7 +110,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const msKey = await loadOrCreateSigningKey(dataDir, 'microsoft');
   const microsoft = createMicrosoftEmulator(faults, msKey);
   const google = createGoogleEmulator(faults, await loadOrCreateSigningKey(dataDir, 'google'));
-  const emulators: Record<ProviderId, { emulator: Emulator; oauth: OAuthStore } | undefined> = { microsoft: { emulator: microsoft, oauth: microsoft.oauth }, google: { emulator: google, oauth: google.oauth }, webex: undefined };
+  const webex = createWebexEmulator(faults, await loadOrCreateSigningKey(dataDir, 'webex'), opts.webhookFetch);
+  const emulators: Record<ProviderId, { emulator: Emulator; oauth: OAuthStore }> = { microsoft: { emulator: microsoft, oauth: microsoft.oauth }, google: { emulator: google, oauth: google.oauth }, webex: { emulator: webex, oauth: webex.oauth } };
 
   const servers: RunningServer[] = [];
   const start = async (emulator: Emulator) => {
@@ -113,10 +121,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
   const msOrigin = await start(microsoft);
   const gOrigin = await start(google);
+  const wOrigin = await start(webex);
 
   const registerApp = (provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp => {
     const target = emulators[provider];
-    if (!target) throw new Error(`provider ${provider} is not running`);
     const clientId = app.clientId ?? (provider === 'microsoft' ? guid(`runtime-app-${randomToken(8)}`) : provider === 'google' ? `${Math.floor(1e11 + Math.random() * 9e11)}-${randomToken(12).toLowerCase().replace(/[^a-z0-9]/g, 'a')}.apps.googleusercontent.com` : `C${randomToken(32).replace(/[^a-zA-Z0-9]/g, '0')}`);
     return target.oauth.registerApp({ clientId, clientSecret: app.clientSecret ?? randomToken(24), redirectUris: [...app.redirectUris], name: app.name ?? 'Runtime app' });
   };
@@ -159,19 +167,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     emulator: google,
   });
 
+  const webexDescription = (): Sandbox['webex'] => ({
+    baseUrl: wOrigin,
+    issuer: `${wOrigin}/v1/`,
+    authorizationEndpoint: `${wOrigin}/v1/authorize`,
+    tokenEndpoint: `${wOrigin}/v1/access_token`,
+    revocationEndpoint: null,
+    jwksUri: `${wOrigin}/v1/verification`,
+    discoveryUrl: `${wOrigin}/v1/.well-known/openid-configuration`,
+    userinfoEndpoint: `${wOrigin}/v1/userinfo`,
+    apiBaseUrl: `${wOrigin}/v1`,
+    orgId: webex.store.orgId,
+    apps: appsOf(webex.oauth),
+    accounts: [...webex.store.people.values()].map((p) => ({ id: p.id, email: p.email, displayName: p.displayName, timeZone: p.timezone, organization: webex.store.orgId })),
+    deliveries: webex.deliveries,
+    emulator: webex,
+  });
+
   const describe = (): SandboxDescription => {
     const { emulator: _e, authorizationEndpointFor: _a, tokenEndpointFor: _t, issuerFor: _i, ...ms } = msDescription();
     return {
       https: useHttps,
       caCertPath: tlsMaterial?.caCertPath ?? null,
       adminUrl: admin.origin,
-      providers: { microsoft: ms, google: (({ emulator: _g, ...g }) => g)(googleDescription()) } as unknown as SandboxDescription['providers'],
+      providers: {
+        microsoft: ms,
+        google: (({ emulator: _g, ...g }) => g)(googleDescription()),
+        webex: (({ emulator: _w, deliveries: _d, ...w }) => ({ ...w, domain: WEBEX_DOMAIN }))(webexDescription()),
+      },
     };
   };
 
   const resolveUserId = (provider: ProviderId, user: string): string | undefined => {
     if (provider === 'microsoft') return microsoft.store.userByIdOrUpn(user)?.id;
     if (provider === 'google') return google.store.userByEmail(user)?.id;
+    if (provider === 'webex') return webex.store.personByEmail(user)?.id ?? (webex.store.people.has(user) ? user : undefined);
     return undefined;
   };
 
@@ -182,7 +212,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       describe,
       registerApp,
       resolveUserId,
-      expireAccessTokens: (p, userId) => emulators[p]?.oauth.expireAccessTokens(userId),
+      expireAccessTokens: (p, userId) => emulators[p].oauth.expireAccessTokens(userId),
     },
     { host, ...(tls ? { tls } : {}), ...(opts.ports?.admin ? { port: opts.ports.admin } : {}) },
   );
@@ -199,6 +229,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     get google() {
       return googleDescription();
+    },
+    get webex() {
+      return webexDescription();
     },
     registerApp,
     describe,

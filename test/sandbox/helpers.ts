@@ -75,3 +75,26 @@ export async function googleSignIn(sb: Sandbox, login: string, scope = 'openid e
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as GoogleTokens;
 }
+
+export interface WebexTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  refresh_token_expires_in: number;
+  id_token?: string;
+  scope: string;
+}
+
+export async function webexSignIn(sb: Sandbox, login: string, scope = 'spark:all spark:kms openid email profile'): Promise<WebexTokens> {
+  const app = sb.webex.apps[0]!;
+  const { verifier, challenge } = pkcePair();
+  const u = new URL(sb.webex.authorizationEndpoint);
+  u.search = form({ client_id: app.clientId, response_type: 'code', redirect_uri: REDIRECT, scope, state: 'w', code_challenge: challenge, code_challenge_method: 'S256' }).toString();
+  const back = await completeSignIn(sb.fetch, u.toString(), { login });
+  const res = await sb.fetch(sb.webex.tokenEndpoint, {
+    method: 'POST',
+    body: form({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, client_id: app.clientId, client_secret: app.clientSecret, code_verifier: verifier }),
+  });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as WebexTokens;
+}
