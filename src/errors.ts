@@ -65,4 +65,13 @@ export const errors = {
   internal: (cause?: unknown) => new TetherError(500, 'internal_error', 'Something went wrong on our side.', { cause }),
   unavailable: (message: string, cause?: unknown) =>
     new TetherError(503, 'service_unavailable', message, { cause }),
+  /** The key service cannot be reached or answered wrongly: transient, never a reason to discard data. */
+  keyServiceUnavailable: (message = 'The key service is unavailable; encrypted data cannot be read or written now.', cause?: unknown) =>
+    new TetherError(503, 'key_service_unavailable', message, { cause }),
+  /**
+   * Stored ciphertext does not open for the row, field and key it claims (altered, swapped between
+   * rows or fields, or its data key is gone): permanent. Callers holding tokens map it to `needs-reauth`.
+   */
+  decryptionFailed: (cause?: unknown) =>
+    new TetherError(500, 'decryption_failed', 'Stored encrypted data could not be decrypted.', { cause }),
 } as const;
