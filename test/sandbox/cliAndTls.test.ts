@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { createTrustingFetch, startSandbox } from '../../src/sandbox/index.ts';
+
+describe('sandbox TLS, CLI and admin description', () => {
+  it('creates a local CA once, keeps it in the data directory, and signs a loopback certificate with it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sbx-tls-'));
+    try {
+      const a = await startSandbox({ dataDir });
+      const caPem = a.caCertPem!;
+      await a.close();
+      const b = await startSandbox({ dataDir });
+      assert.equal(b.caCertPem, caPem, 'the CA survives restarts');
+      const ca = new X509Certificate(caPem);
+      assert.equal(ca.ca, true);
+      const leaf = new X509Certificate(readFileSync(join(dataDir, 'tls', 'localhost.pem')));
+      assert.ok(leaf.verify(ca.publicKey));
+      assert.match(leaf.subjectAltName!, /DNS:localhost/);
+      assert.match(leaf.subjectAltName!, /IP Address:127\.0\.0\.1/);
+      assert.match(leaf.subjectAltName!, /IP Address:0:0:0:0:0:0:0:1|IP Address:::1/);
+      // Untrusted by default: verification is never turned off.
+      await assert.rejects(fetch(b.microsoft.discoveryUrl), (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      assert.equal((await createTrustingFetch(caPem)(b.microsoft.discoveryUrl)).status, 200);
+      const local = await createTrustingFetch(caPem)(b.microsoft.discoveryUrl.replace('127.0.0.1', 'localhost'));
+      assert.equal(local.status, 200);
+      await b.close();
+      const plain = await startSandbox({ dataDir, https: false });
+      assert.match(plain.google.baseUrl, /^http:\/\//);
+      assert.equal((await fetch(plain.google.discoveryUrl)).status, 200);
+      await plain.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('`npm run sandbox -- --json` prints one JSON object with per-provider endpoints, apps and accounts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sbx-cli-'));
+    const child = spawn(process.execPath, ['src/sandbox/cli.ts', '--json', '--data-dir', dataDir, '--port-admin', '0', '--port-microsoft', '0', '--port-google', '0', '--port-webex', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString('utf8');
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) resolve(buf.slice(0, nl));
+        });
+        child.on('exit', (code) => reject(new Error(`cli exited with ${code}`)));
+      });
+      const d = JSON.parse(line);
+      assert.deepEqual(Object.keys(d.providers).sort(), ['google', 'microsoft', 'webex']);
+      for (const p of Object.values(d.providers) as Record<string, any>[]) {
+        for (const k of ['issuer', 'authorizationEndpoint', 'tokenEndpoint', 'revocationEndpoint', 'jwksUri', 'apiBaseUrl']) assert.ok(k in p, k);
+        assert.ok(p.apps[0].clientId && p.apps[0].clientSecret);
+        assert.deepEqual(p.apps[0].redirectUris, ['http://localhost:8080/oauth/callback']);
+        assert.ok(p.accounts.length >= 3);
+        assert.ok(new Set(p.accounts.map((a: any) => a.timeZone)).size >= 3, 'accounts are in different time zones');
+      }
+      assert.equal(d.providers.google.revocationEndpoint, `${d.providers.google.baseUrl}/revoke`);
+      const f = createTrustingFetch(readFileSync(d.caCertPath, 'utf8'));
+      const jwks = (await (await f(d.providers.webex.jwksUri)).json()) as { keys: unknown[] };
+      assert.equal(jwks.keys.length, 1);
+      const reg = await f(`${d.adminUrl}/sandbox/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'google', clientId: 'my-app.apps.googleusercontent.com', clientSecret: 'shh', redirectUris: ['http://localhost:3000/cb'] }) });
+      assert.equal(reg.status, 201);
+      const again = (await (await f(`${d.adminUrl}/sandbox`)).json()) as any;
+      assert.ok(again.providers.google.apps.some((a: any) => a.clientId === 'my-app.apps.googleusercontent.com' && a.redirectUris[0] === 'http://localhost:3000/cb'));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
