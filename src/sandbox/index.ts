@@ -87,6 +87,8 @@ export interface Sandbox {
   microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; issuerFor(tenantId: string): string };
   google: ProviderEndpoints & { emulator: GoogleEmulator; domain: string; driveApiBaseUrl: string; uploadBaseUrl: string };
   webex: ProviderEndpoints & { emulator: WebexEmulator; orgId: string; deliveries: WebhookDelivery[] };
+  /** Expires the access tokens issued so far (all, or one user's, by id or email), to force refreshes. */
+  expireAccessTokens(provider: ProviderId, user?: string): void;
   /** Registers an OAuth app at run time; id and secret are generated when not given. */
   registerApp(provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp;
   describe(): SandboxDescription;
@@ -234,6 +236,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return webexDescription();
     },
     registerApp,
+    expireAccessTokens(provider, user) {
+      const userId = user === undefined ? undefined : resolveUserId(provider, user);
+      if (user !== undefined && !userId) throw new Error(`unknown ${provider} user ${user}`);
+      emulators[provider].oauth.expireAccessTokens(userId);
+    },
     describe,
     async close() {
       await Promise.all([...servers.map((s) => s.close()), admin.close()]);

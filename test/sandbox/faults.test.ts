@@ -110,7 +110,6 @@ describe('sandbox fault knobs', () => {
     const body = (await r.json()) as { error: string; error_codes: number[] };
     assert.equal(body.error, 'invalid_grant');
     assert.deepEqual(body.error_codes, [50173]);
-    await new Promise((res) => setTimeout(res, 5));
     const fresh = await microsoftSignIn(sb, 'adele@contoso.onmicrosoft.com');
     token = fresh.access_token;
     refresh = fresh.refresh_token!;

@@ -193,4 +193,35 @@ describe('Webex emulator', () => {
     delete renamed.timezone;
     assert.ok(validate(renamed, PERSON).some((e) => e.includes('timeZone: not a property of Person')));
   });
+
+  it('validates single-resource answers against the OpenAPI schemas', async () => {
+    const room = (await call('/rooms?max=1')).body.items[0];
+    valid((await call(`/rooms/${room.id}`)).body, ROOM);
+    const me = (await call('/people/me')).body;
+    valid((await call(`/people/${me.id}`)).body, PERSON);
+    const created = await post('/rooms', { title: 'Fidelity room' });
+    valid(created.body, ROOM);
+    const added = await post('/memberships', { roomId: created.body.id, personEmail: 'sam@initech.test' });
+    valid(added.body, MEMBERSHIP);
+    const msg = await post('/messages', { roomId: created.body.id, text: 'x' });
+    valid((await call(`/messages/${msg.body.id}`)).body, LIST_MESSAGE);
+    const hook = await post('/webhooks', { name: 'h', targetUrl: 'http://127.0.0.1:9/none', resource: 'rooms', event: 'created' });
+    valid((await call('/webhooks')).body, collection(WEBHOOK));
+    await sb.fetch(`${api}/webhooks/${hook.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  });
+
+  it('rejects expired and revoked access tokens with 401', async () => {
+    const t = await webexSignIn(sb, 'sam@initech.test');
+    assert.equal((await getJson(sb, `${api}/people/me`, t.access_token)).status, 200);
+    sb.expireAccessTokens('webex', 'sam@initech.test');
+    assert.equal((await getJson(sb, `${api}/people/me`, t.access_token)).status, 401);
+    const fresh = await webexSignIn(sb, 'sam@initech.test');
+    sb.faults.revokeGrant('webex', sb.webex.accounts.find((a) => a.email === 'sam@initech.test')!.id);
+    assert.equal((await getJson(sb, `${api}/people/me`, fresh.access_token)).status, 401);
+    const app = sb.webex.apps[0]!;
+    const refresh = await sb.fetch(sb.webex.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: fresh.refresh_token, client_id: app.clientId, client_secret: app.clientSecret }) });
+    assert.equal(refresh.status, 400);
+    const again = await webexSignIn(sb, 'sam@initech.test');
+    assert.equal((await getJson(sb, `${api}/people/me`, again.access_token)).status, 200);
+  });
 });

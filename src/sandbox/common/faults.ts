@@ -40,6 +40,7 @@ export class Faults {
   #queue: Queued[] = [];
   #tokenEndpoint = new Map<ProviderId, TokenEndpointFault>();
   #revokedAt = new Map<string, number>();
+  #epoch = 0;
   #rotation: Record<ProviderId, boolean> = { ...DEFAULT_ROTATION };
   #clockOffsetMs = 0;
 
@@ -84,12 +85,21 @@ export class Faults {
    * and refresh tokens issued so far stop working. A later sign-in creates a fresh, valid grant.
    */
   revokeGrant(provider: ProviderId, userId: string): void {
-    this.#revokedAt.set(`${provider}:${userId}`, this.now());
+    this.#revokedAt.set(`${provider}:${userId}`, ++this.#epoch);
   }
 
-  isGrantRevoked(provider: ProviderId, userId: string, grantCreatedAt: number): boolean {
+  /**
+   * A strictly increasing stamp for new grants. Revocation compares stamps rather than clock
+   * times, so a sign-in right after a revocation (same millisecond, or with the clock knob moved
+   * backwards) is never mistaken for a revoked grant.
+   */
+  nextGrantEpoch(): number {
+    return ++this.#epoch;
+  }
+
+  isGrantRevoked(provider: ProviderId, userId: string, grantEpoch: number): boolean {
     const at = this.#revokedAt.get(`${provider}:${userId}`);
-    return at !== undefined && grantCreatedAt <= at;
+    return at !== undefined && grantEpoch < at;
   }
 
   /** Whether refresh_token grants return a new refresh token (and invalidate the old one). */
@@ -140,7 +150,7 @@ export class Faults {
       latency: this.#latency ?? null,
       queued: this.#queue.map((q) => ({ ...q.fault, remaining: q.remaining, scope: q.scope })),
       tokenEndpoint: Object.fromEntries(this.#tokenEndpoint),
-      revokedGrants: Object.fromEntries([...this.#revokedAt].map(([k, v]) => [k, new Date(v).toISOString()])),
+      revokedGrants: [...this.#revokedAt.keys()],
       refreshRotation: this.#rotation,
       clockOffsetSeconds: this.#clockOffsetMs / 1000,
     };

@@ -33,6 +33,8 @@ export interface Grant {
   clientId: string;
   scopes: string[];
   createdAt: number;
+  /** Faults.nextGrantEpoch() at creation; compared with revocations. */
+  epoch: number;
   extra: Record<string, string>;
 }
 
@@ -109,7 +111,7 @@ export class OAuthStore {
   }
 
   issueCode(p: PendingAuthorization, userId: string, lifetimeSeconds = 600): AuthorizationCode {
-    const grant: Grant = { id: randomToken(12), userId, clientId: p.clientId, scopes: p.scopes, createdAt: this.#faults.now(), extra: p.extra };
+    const grant: Grant = { id: randomToken(12), userId, clientId: p.clientId, scopes: p.scopes, createdAt: this.#faults.now(), epoch: this.#faults.nextGrantEpoch(), extra: p.extra };
     const code: AuthorizationCode = {
       code: randomToken(32),
       grant,
@@ -128,7 +130,7 @@ export class OAuthStore {
   }
 
   grantRevoked(grant: Grant): boolean {
-    return this.#faults.isGrantRevoked(this.provider, grant.userId, grant.createdAt);
+    return this.#faults.isGrantRevoked(this.provider, grant.userId, grant.epoch);
   }
 
   issueAccessToken(grant: Grant, lifetimeSeconds: number): AccessToken {
