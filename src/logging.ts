@@ -26,12 +26,18 @@ export const redactedPaths = [
   '*.operatorToken',
   '*.sessionId',
   '*.csrfToken',
+  '*.remoteToken',
+  '*.localKeys',
+  '*.dataKey',
   'password',
   'token',
   'secret',
   'apiKey',
   'operatorToken',
   'clientSecret',
+  'remoteToken',
+  'localKeys',
+  'dataKey',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -93,6 +93,31 @@ export const configSchema = z.strictObject({
       enabled: z.stringbool().or(z.boolean()).default(true),
     })
     .prefault({}),
+  /** Key-encryption keys (src/keys): a local keyring, or a remote key service (`tether keys serve`). */
+  keys: z
+    .strictObject({
+      provider: z.enum(['local', 'remote']).default('local'),
+      /** Local keyring file; unset: `$dataDir/keyring.json`, created (mode 0600) on first start. */
+      keyFile: z.string().min(1).optional(),
+      /** Local keys given directly, instead of a key file: `1:<base64 32 bytes>,2:<…>`; the highest version is current. */
+      localKeys: z.string().min(1).optional(),
+      /** The remote key service's base URL (provider `remote`). */
+      remoteUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /** The secret Tether and the key service share to sign requests and answers (both sides). */
+      remoteToken: z.string().min(32, 'must be at least 32 characters').optional(),
+      remoteTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
+      /** How long an unwrapped data key stays in memory; 0 = ask the key service every time. */
+      dataKeyCacheSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+      /** Where `tether keys serve` listens. */
+      serveHost: z.string().min(1).default('127.0.0.1'),
+      servePort: z.coerce.number().int().min(0).max(65535).default(8091),
+    })
+    .superRefine((keys, ctx) => {
+      if (keys.provider !== 'remote') return;
+      if (!keys.remoteUrl) ctx.addIssue({ code: 'custom', path: ['remoteUrl'], message: 'is required when keys.provider is remote' });
+      if (!keys.remoteToken) ctx.addIssue({ code: 'custom', path: ['remoteToken'], message: 'is required when keys.provider is remote' });
+    })
+    .prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -117,5 +142,14 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_EMBEDDED_PG_PORT', ['embeddedPostgres', 'port']],
   ['TETHER_JOB_CONCURRENCY', ['jobs', 'concurrency']],
   ['TETHER_JOBS_ENABLED', ['jobs', 'enabled']],
+  ['TETHER_KEYS_PROVIDER', ['keys', 'provider']],
+  ['TETHER_KEYS_KEY_FILE', ['keys', 'keyFile']],
+  ['TETHER_KEYS_LOCAL_KEYS', ['keys', 'localKeys']],
+  ['TETHER_KEYS_REMOTE_URL', ['keys', 'remoteUrl']],
+  ['TETHER_KEYS_REMOTE_TOKEN', ['keys', 'remoteToken']],
+  ['TETHER_KEYS_REMOTE_TIMEOUT_MS', ['keys', 'remoteTimeoutMs']],
+  ['TETHER_KEYS_CACHE_SECONDS', ['keys', 'dataKeyCacheSeconds']],
+  ['TETHER_KEYS_SERVE_HOST', ['keys', 'serveHost']],
+  ['TETHER_KEYS_SERVE_PORT', ['keys', 'servePort']],
   ['TETHER_ALLOWED_RETURN_ORIGINS', ['connect', 'allowedReturnOrigins'], 'list'], // comma-separated
 ];
