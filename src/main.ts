@@ -2,7 +2,9 @@ import type { Config } from './config/schema.ts';
 import { openDatabase, readinessProblems, type OpenDatabase } from './database.ts';
 import { buildServer, type RegisteredRoute } from './http/server.ts';
 import type { App, Services } from './http/types.ts';
-import { startQueue, type JobQueue } from './jobs/queue.ts';
+import { queueRewrap, startQueue, type JobQueue } from './jobs/queue.ts';
+import { createKeyService, KeyManagement, Vault, type KeyService } from './keys/index.ts';
+import { dataKeysRepository } from './repositories/dataKeys.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { resolveOperatorToken } from './operatorToken.ts';
 import { AccountsService } from './services/accounts.ts';
@@ -20,10 +22,13 @@ export interface Tether {
   close(): Promise<void>;
 }
 
-/** Boot order: config → database (+ migrations) → services → job queue → HTTP. */
+/** Boot order: config → key service → database (+ migrations) → services → job queue → HTTP. */
 export async function startTether(config: Config, options: { logger?: Logger } = {}): Promise<Tether> {
   const logger = options.logger ?? createLogger(config.log.level);
   const operatorToken = await resolveOperatorToken(config.operatorToken, config.dataDir);
+  // Before the database: a local keyring that cannot be read or created stops the start here.
+  const { keys, keyFileCreated } = createKeyService(config);
+  if (keyFileCreated) logger.info({ keyFile: config.keys.keyFile ?? `${config.dataDir}/keyring.json` }, 'local keyring created (mode 0600); back it up apart from the database');
   const database = await openDatabase(config, logger, { migrate: true });
   const { db, pool } = database;
   let queue: JobQueue | undefined;
@@ -35,8 +40,11 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       loginMaxFailures: config.auth.loginMaxFailures,
       loginWindowMinutes: config.auth.loginWindowMinutes,
     });
-    queue = await startQueue({ pool, logger, auth, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
+    const keyManagement = new KeyManagement(db, keys, { logger: logger.child({ component: 'keys' }) });
+    const vault = new Vault(db, keys, { cacheTtlMs: config.keys.dataKeyCacheSeconds * 1000, logger: logger.child({ component: 'vault' }) });
+    queue = await startQueue({ pool, logger, auth, keys: keyManagement, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
     const jobQueue = queue;
+    await queueRewrapIfNeeded(database, keys, logger);
     const services: Services = {
       config,
       logger,
@@ -44,7 +52,10 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       auth,
       accounts: new AccountsService(db),
       apiKeys: new ApiKeysService(db),
-      readiness: () => readinessProblems(db),
+      keys,
+      keyManagement,
+      vault,
+      readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],
       queueDepth: () => jobQueue.depth(),
     };
     const built = await buildServer(services);
@@ -73,5 +84,26 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     await queue?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
+  }
+}
+
+async function keyServiceProblems(keys: KeyService): Promise<string[]> {
+  try {
+    await keys.check();
+    return [];
+  } catch (err) {
+    return [`key service (${keys.kind}) unavailable: ${(err as Error).message}`];
+  }
+}
+
+/** A rotation made while no instance ran workers (or keys changed in config) still gets its rewrap. */
+async function queueRewrapIfNeeded(database: OpenDatabase, keys: KeyService, logger: Logger): Promise<void> {
+  try {
+    const current = await keys.currentVersion();
+    const counts = await dataKeysRepository.countByKekVersion(database.db);
+    if ([...counts.keys()].some((v) => v !== current)) await queueRewrap(database.pool);
+  } catch (err) {
+    // A remote key service that is down at start is reported by /readyz; the hourly job catches up.
+    logger.warn({ err }, 'could not check whether data keys need rewrapping');
   }
 }

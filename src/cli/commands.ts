@@ -10,6 +10,9 @@ import { AccountsService } from '../services/accounts.ts';
 import { ApiKeysService } from '../services/apiKeys.ts';
 import type { CallContext } from '../services/context.ts';
 import { errors } from '../errors.ts';
+import { queueRewrap } from '../jobs/queue.ts';
+import { createKeyService, KeyManagement, localKeyring, type KeyStatus } from '../keys/index.ts';
+import { createKeyServer } from '../keys/keyServer.ts';
 
 interface Option {
   type: 'string' | 'boolean';
@@ -61,6 +64,23 @@ async function readStdin(): Promise<string> {
 
 function print(values: Record<string, unknown>, asJson: unknown, text: string): void {
   console.log(asJson ? JSON.stringify(values, null, 2) : text);
+}
+
+/** Key status and lifecycle against the configured key service (local keyring or remote). */
+async function withKeys<T>(config: Config, fn: (keys: KeyManagement, database: OpenDatabase) => Promise<T>): Promise<T> {
+  const { keys } = createKeyService(config);
+  return withDatabase(config, (database) => fn(new KeyManagement(database.db, keys), database));
+}
+
+function statusText(status: KeyStatus): string {
+  const lines = [`Key service: ${status.provider}; current KEK version ${status.current}`, '', 'version  state     created                   data keys  rows'];
+  for (const v of status.versions) {
+    const state = v.current ? 'current' : v.retiredAt ? 'retired' : v.createdAt ? 'active' : 'unknown';
+    lines.push(`${String(v.version).padEnd(8)} ${state.padEnd(9)} ${(v.createdAt || '-').padEnd(25)} ${String(v.dataKeys).padEnd(10)} ${v.rows}`);
+  }
+  lines.push('', status.pendingRewrap === 0 ? 'All data keys are wrapped under the current version.' : `${status.pendingRewrap} data keys wait for the rewrap job.`);
+  if (status.orphanedRows > 0) lines.push(`${status.orphanedRows} rows name no data key and cannot be decrypted.`);
+  return lines.join('\n');
 }
 
 export const commands: Command[] = [
@@ -126,6 +146,80 @@ export const commands: Command[] = [
       console.log('Database migrations are current.');
       return 0;
     },
+  },
+  {
+    name: 'keys serve',
+    summary: 'Run the remote key service: its own keyring, served over signed HTTP to Tether instances',
+    options: {},
+    async run(_values, config) {
+      if (!config.keys.remoteToken) {
+        console.error('keys serve needs the shared secret in TETHER_KEYS_REMOTE_TOKEN (keys.remoteToken), at least 32 characters.');
+        return 2;
+      }
+      const logger = createLogger(config.log.level).child({ component: 'key-service' });
+      const keyring = localKeyring(config);
+      if (keyring.init()) logger.info('keyring created (mode 0600)');
+      const server = createKeyServer(keyring, { secret: config.keys.remoteToken, logger });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.keys.servePort, config.keys.serveHost, () => resolve());
+      });
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.keys.servePort;
+      console.log(`Tether key service listening on http://${config.keys.serveHost}:${port}`);
+      await new Promise<void>((resolve) => {
+        const stop = () => server.close(() => resolve());
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      return 0;
+    },
+  },
+  {
+    name: 'keys status',
+    summary: 'Show the key-encryption key versions and how many data keys and rows use each',
+    options: { json },
+    run: (v, config) =>
+      withKeys(config, async (keys) => {
+        const status = await keys.status();
+        print({ ...status }, v.json, statusText(status));
+        return 0;
+      }),
+  },
+  {
+    name: 'keys rotate',
+    summary: 'Add a key-encryption key version, make it current, and queue the rewrap of every data key',
+    options: {
+      wait: { type: 'boolean', description: 'Rewrap the data keys now, in this command, instead of leaving it to the job' },
+      json,
+    },
+    run: (v, config) =>
+      withKeys(config, async (keys, database) => {
+        const added = await keys.rotate(cli);
+        let rewrapped: number | undefined;
+        if (v.wait) {
+          const result = await keys.rewrapAll();
+          if (result.failed.length > 0) throw errors.decryptionFailed(new Error(`data keys that do not unwrap: ${result.failed.join(', ')}`));
+          rewrapped = result.rewrapped;
+        } else {
+          await queueRewrap(database.pool);
+        }
+        const text = `KEK version ${added.version} is now current. ${rewrapped === undefined ? 'The rewrap job is queued; follow it with "tether keys status".' : `Rewrapped ${rewrapped} data keys.`}`;
+        print({ version: added, ...(rewrapped !== undefined && { rewrapped }) }, v.json, text);
+        return 0;
+      }),
+  },
+  {
+    name: 'keys retire',
+    summary: 'Retire a key-encryption key version (destroys it) once no data key or row uses it',
+    options: { version: { type: 'string', description: 'The KEK version to retire', required: true }, json },
+    run: (v, config) =>
+      withKeys(config, async (keys) => {
+        const version = check(z.coerce.number().int().min(1), v.version, '--version');
+        const retired = await keys.retire(cli, version);
+        print({ version: retired }, v.json, `KEK version ${retired.version} is retired; its key material is destroyed.`);
+        return 0;
+      }),
   },
   {
     name: 'org create',

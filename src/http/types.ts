@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/database.ts';
+import type { KeyManagement, KeyService, Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
 import type { AccountsService } from '../services/accounts.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
@@ -39,7 +40,13 @@ export interface Services {
   accounts: AccountsService;
   apiKeys: ApiKeysService;
   auth: AuthService;
-  /** Reports readiness problems (database, migrations); empty when ready. */
+  /** The key service (local keyring or remote) holding the key-encryption keys. */
+  keys: KeyService;
+  /** Key status, rotation, rewrap and retirement. */
+  keyManagement: KeyManagement;
+  /** Field encryption: `vault.encryptField(ctx, plaintext)` / `vault.decryptField(ctx, ciphertext)`. */
+  vault: Vault;
+  /** Reports readiness problems (database, migrations, key service); empty when ready. */
   readiness(): Promise<string[]>;
   /** Number of jobs waiting in the queue, for /metrics. */
   queueDepth(): Promise<number>;

@@ -1,8 +1,10 @@
-import { Logger as WorkerLogger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import { Logger as WorkerLogger, quickAddJob, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
 import type pg from 'pg';
+import type { KeyManagement } from '../keys/keyManagement.ts';
 import type { Logger } from '../logging.ts';
 import type { AuthService } from '../services/auth.ts';
 import { purgeExpiredSessionsTask } from './PurgeExpiredSessionsTask.ts';
+import { REWRAP_DATA_KEYS, rewrapDataKeysTask } from './RewrapDataKeysTask.ts';
 
 /**
  * Tether's job queue: graphile-worker on the same Postgres, inside the Tether process. Jobs are
@@ -17,10 +19,25 @@ export interface JobQueue {
 export const crontab = [
   // Every 10 minutes; if no instance ran for a while, one catch-up run (fill=1h) and no more.
   '*/10 * * * * purge_expired_sessions ?fill=1h&max=1',
+  // Catch-up for rotations whose job was lost or failed for good; a no-op when all keys are current.
+  `17 * * * * ${REWRAP_DATA_KEYS} ?max=1&jobKey=${REWRAP_DATA_KEYS}`,
 ].join('\n');
 
-export function taskList(auth: AuthService): TaskList {
-  return { purge_expired_sessions: purgeExpiredSessionsTask(auth) };
+export interface TaskDependencies {
+  auth: AuthService;
+  keys: KeyManagement;
+}
+
+export function taskList(deps: TaskDependencies): TaskList {
+  return { purge_expired_sessions: purgeExpiredSessionsTask(deps.auth), [REWRAP_DATA_KEYS]: rewrapDataKeysTask(deps.keys) };
+}
+
+/**
+ * Queues the rewrap job; one pending job at most (job key), so repeated rotations queue one run.
+ * Works from any process with the database (the CLI too): whichever instance runs workers picks it up.
+ */
+export async function queueRewrap(pool: pg.Pool): Promise<void> {
+  await quickAddJob({ pgPool: pool }, REWRAP_DATA_KEYS, {}, { jobKey: REWRAP_DATA_KEYS, jobKeyMode: 'replace', maxAttempts: 25 });
 }
 
 function workerLogger(logger: Logger): WorkerLogger {
@@ -39,6 +56,7 @@ export async function startQueue(options: {
   pool: pg.Pool;
   logger: Logger;
   auth: AuthService;
+  keys: KeyManagement;
   concurrency: number;
   enabled: boolean;
 }): Promise<JobQueue> {
@@ -53,7 +71,7 @@ export async function startQueue(options: {
     concurrency: options.concurrency,
     noHandleSignals: true, // Tether's own shutdown stops the runner in order
     pollInterval: 2000,
-    taskList: taskList(options.auth),
+    taskList: taskList({ auth: options.auth, keys: options.keys }),
     crontab,
     logger: workerLogger(logger),
   });
