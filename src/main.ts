@@ -7,7 +7,9 @@ import { createKeyService, KeyManagement, Vault, type KeyService } from './keys/
 import { dataKeysRepository } from './repositories/dataKeys.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { resolveOperatorToken } from './operatorToken.ts';
+import { EndpointProfiles } from './providers/profiles.ts';
 import { AccountsService } from './services/accounts.ts';
+import { ProviderAppsService } from './services/providerApps.ts';
 import { ApiKeysService } from './services/apiKeys.ts';
 import { AuthService } from './services/auth.ts';
 
@@ -45,6 +47,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     queue = await startQueue({ pool, logger, auth, keys: keyManagement, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
     const jobQueue = queue;
     await queueRewrapIfNeeded(database, keys, logger);
+    const profiles = new EndpointProfiles(config.profiles);
     const services: Services = {
       config,
       logger,
@@ -55,6 +58,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       keys,
       keyManagement,
       vault,
+      profiles,
+      providerApps: new ProviderAppsService(db, vault, profiles, config.publicUrl),
       readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],
       queueDepth: () => jobQueue.depth(),
     };

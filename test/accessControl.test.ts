@@ -20,6 +20,7 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   userId: (o) => [o.member.id, o.admin.id],
   groupId: (o) => [o.group.id],
   keyId: (o) => [o.apiKey.id],
+  appId: (o) => [o.providerApp.id],
 };
 
 /**
@@ -37,6 +38,8 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/groups': { name: 'Probe' },
   'PATCH /api/v1/groups/:groupId': { name: 'Probe' },
   'POST /api/v1/api-keys': { name: 'probe' },
+  'POST /api/v1/provider-apps': { provider: 'google', displayName: 'Probe', clientId: 'probe', clientSecret: 'probe' },
+  'PATCH /api/v1/provider-apps/:appId': { displayName: 'Probe' },
 };
 
 /** Public routes may have path parameters only when they serve no org data (the docs' static files). */

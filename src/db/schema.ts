@@ -11,6 +11,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
   data_keys: DataKeysTable;
+  provider_apps: ProviderAppsTable;
 }
 
 type CreatedAt = ColumnType<Date, never, never>;
@@ -123,3 +124,27 @@ export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type DataKey = Selectable<DataKeysTable>;
+
+export interface ProviderAppsTable {
+  id: string;
+  org_id: string;
+  provider: 'microsoft' | 'google' | 'webex';
+  profile: string;
+  display_name: string;
+  client_id: string;
+  /** Vault ciphertext bound to (org, provider_apps, id, client_secret). */
+  client_secret: Buffer;
+  /** Microsoft: the org's tenant (id or domain, lower case); null for other providers. */
+  tenant: string | null;
+  scopes: string[];
+  webex_integration_id: string | null;
+  status: Generated<'unverified' | 'verified' | 'verification_failed'>;
+  verified_at: Date | null;
+  verification: Record<string, unknown> | null;
+  configuration_version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+export type ProviderApp = Selectable<ProviderAppsTable>;
+export type NewProviderApp = Insertable<ProviderAppsTable>;
+export type ProviderAppUpdate = Updateable<ProviderAppsTable>;

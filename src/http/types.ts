@@ -4,7 +4,9 @@ import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/database.ts';
 import type { KeyManagement, KeyService, Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
+import type { EndpointProfiles } from '../providers/profiles.ts';
 import type { AccountsService } from '../services/accounts.ts';
+import type { ProviderAppsService } from '../services/providerApps.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
 import type { AuthService } from '../services/auth.ts';
 import type { CallContext, Principal, UserPrincipal } from '../services/context.ts';
@@ -46,6 +48,8 @@ export interface Services {
   keyManagement: KeyManagement;
   /** Field encryption: `vault.encryptField(ctx, plaintext)` / `vault.decryptField(ctx, ciphertext)`. */
   vault: Vault;
+  profiles: EndpointProfiles;
+  providerApps: ProviderAppsService;
   /** Reports readiness problems (database, migrations, key service); empty when ready. */
   readiness(): Promise<string[]>;
   /** Number of jobs waiting in the queue, for /metrics. */

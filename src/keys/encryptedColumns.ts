@@ -14,7 +14,7 @@ export interface EncryptedColumn {
  * them still depends on the version. Listed explicitly, like the migrations, so the set is reviewed.
  */
 export const encryptedColumns: readonly EncryptedColumn[] = [
-  // { table: 'provider_apps', column: 'client_secret', purpose: 'client_secrets' },
+  { table: 'provider_apps', column: 'client_secret', purpose: 'client_secrets' },
   // { table: 'connections', column: 'access_token', purpose: 'tokens' },
   // { table: 'connections', column: 'refresh_token', purpose: 'tokens' },
 ];

@@ -124,6 +124,8 @@ export interface OrgFixture {
   member: { id: string; email: string; password: string; externalId: string; session: Auth & { kind: 'session' } };
   apiKey: { id: string; key: string };
   group: { id: string };
+  /** A Google provider app (no provider is called to create one). */
+  providerApp: { id: string };
   /** The API key acting as the admin / as the member. */
   asAdmin: Auth;
   asMember: Auth;
@@ -159,6 +161,12 @@ export async function createOrgFixture(t: TestTether, slug: string): Promise<Org
     adminSession,
   );
   if (member.status !== 201) throw new Error(`member: ${member.status} ${member.text}`);
+  const providerApp = await t.http.post(
+    '/api/v1/provider-apps',
+    { provider: 'google', displayName: 'Drive', clientId: `${slug}.apps.googleusercontent.com`, clientSecret: `secret-${randomToken(8)}` },
+    adminSession,
+  );
+  if (providerApp.status !== 201) throw new Error(`provider app: ${providerApp.status} ${providerApp.text}`);
   return {
     orgId: org.body.id,
     slug,
@@ -172,6 +180,7 @@ export async function createOrgFixture(t: TestTether, slug: string): Promise<Org
     },
     apiKey: { id: key.body.apiKey.id, key: key.body.key },
     group: { id: group.body.id },
+    providerApp: { id: providerApp.body.id },
     asAdmin: { kind: 'apiKey', key: key.body.key, user: admin.body.user.id },
     asMember: { kind: 'apiKey', key: key.body.key, user: `ext-${slug}-member` },
   };

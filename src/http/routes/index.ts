@@ -23,6 +23,12 @@ import { listOrgs } from './operator/listOrgs.ts';
 import { postOrg } from './operator/postOrg.ts';
 import { postOrgAdmin } from './operator/postOrgAdmin.ts';
 import { postOrgApiKey } from './operator/postOrgApiKey.ts';
+import { deleteProviderApp } from './providerApps/deleteProviderApp.ts';
+import { getProviderApp } from './providerApps/getProviderApp.ts';
+import { listProviderApps } from './providerApps/listProviderApps.ts';
+import { patchProviderApp } from './providerApps/patchProviderApp.ts';
+import { postProviderApp } from './providerApps/postProviderApp.ts';
+import { listProviders } from './providers/listProviders.ts';
 import { deleteUser } from './users/deleteUser.ts';
 import { getUser } from './users/getUser.ts';
 import { listUsers } from './users/listUsers.ts';
@@ -38,4 +44,5 @@ export const routes: readonly Route[] = [
   listGroups, postGroup, getGroup, patchGroup, deleteGroup, putGroupMember, deleteGroupMember,
   listApiKeys, postApiKey, deleteApiKey,
   listAuditEvents,
+  listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp,
 ];
