@@ -1,7 +1,7 @@
 // Every fault knob, set in-process and through the admin endpoint.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { form, getJson, microsoftSignIn, startTestSandbox } from './helpers.ts';
+import { form, getJson, googleSignIn, microsoftSignIn, startTestSandbox, webexSignIn } from './helpers.ts';
 
 type Sb = Awaited<ReturnType<typeof startTestSandbox>>;
 
@@ -154,5 +154,31 @@ describe('sandbox fault knobs', () => {
     assert.deepEqual(viaAdmin.requests, mine);
     const bad = await sb.fetch(`${sb.adminUrl}/sandbox/faults`, { method: 'POST', body: JSON.stringify({ action: 'explode' }) });
     assert.equal(bad.status, 400);
+  });
+
+  it('answers faults in each provider\'s own format (Google, Webex) and scopes knobs by provider', async () => {
+    const g = await googleSignIn(sb, 'alice@globex.test');
+    const w = await webexSignIn(sb, 'morgan@initech.test');
+    sb.faults.failNext(1, { status: 500 }, { provider: 'google' });
+    const g500 = await getJson(sb, `${sb.google.driveApiBaseUrl}/files`, g.access_token);
+    assert.equal(g500.status, 500);
+    assert.equal(g500.body.error.errors[0].reason, 'backendError');
+    assert.equal((await drive()).status, 200, 'a Google-scoped fault leaves Microsoft alone');
+    sb.faults.failNext(1, { status: 503, retryAfter: 4 }, { provider: 'webex' });
+    const w503 = await getJson(sb, `${sb.webex.apiBaseUrl}/people/me`, w.access_token);
+    assert.equal(w503.status, 503);
+    assert.equal(w503.headers.get('retry-after'), '4');
+    assert.ok(w503.body.trackingId);
+    sb.faults.setTokenEndpoint('google', { down: true });
+    sb.faults.setTokenEndpoint('webex', { down: true });
+    const gApp = sb.google.apps[0]!;
+    const gDown = await sb.fetch(sb.google.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: g.refresh_token!, client_id: gApp.clientId, client_secret: gApp.clientSecret }) });
+    assert.equal(gDown.status, 503);
+    assert.equal(((await gDown.json()) as { error: string }).error, 'temporarily_unavailable');
+    const wApp = sb.webex.apps[0]!;
+    const wDown = await sb.fetch(sb.webex.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: w.refresh_token, client_id: wApp.clientId, client_secret: wApp.clientSecret }) });
+    assert.equal(wDown.status, 503);
+    assert.match(((await wDown.json()) as { message: string }).message, /temporarily_unavailable/);
+    assert.equal((await getJson(sb, `${sb.webex.apiBaseUrl}/people/me`, w.access_token)).status, 200, 'the API stays up while the token endpoint is down');
   });
 });

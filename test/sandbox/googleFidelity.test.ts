@@ -62,6 +62,23 @@ describe('Google responses validate against the discovery documents', () => {
     assertValid(await call('/about?fields=*'), requireFields(driveSpec.shape('About'), ['kind', 'user', 'storageQuota']));
   });
 
+  it('upload answers (multipart create, resumable update) validate as File', async () => {
+    const up = sb.google.uploadBaseUrl;
+    const boundary = 'fid';
+    const body = `--${boundary}\r\nContent-Type: application/json\r\n\r\n{"name":"up.txt"}\r\n--${boundary}\r\nContent-Type: text/plain\r\n\r\nabc\r\n--${boundary}--`;
+    const created = await call(`${up}/files?uploadType=multipart&fields=*`, { method: 'POST', headers: { 'content-type': `multipart/related; boundary=${boundary}` }, body });
+    assertValid(created, FILE_FULL);
+    const start = await sb.fetch(`${up}/files/${created.id}?uploadType=resumable`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-upload-content-type': 'text/plain' }, body: JSON.stringify({ name: 'up2.txt' }) });
+    assert.equal(start.status, 200);
+    const done = await sb.fetch(start.headers.get('location')!, { method: 'PUT', body: 'new body' });
+    assert.equal(done.status, 200);
+    const file = (await done.json()) as Record<string, unknown>;
+    assertValid(file, FILE);
+    assert.equal(file.name, 'up2.txt');
+    const after = await call(`/files/${created.id}?fields=size,version,name`);
+    assert.deepEqual(after, { name: 'up2.txt', size: '8', version: '3' });
+  });
+
   it('userinfo validates against the oauth2 v2 Userinfo schema (names and types)', async () => {
     const oauthSpec = loadDiscovery('/work/shared/specs/google-oauth2-v2-discovery.json');
     const info = await call(sb.google.userinfoEndpoint!);

@@ -41,6 +41,23 @@ describe('Microsoft Graph drive emulator', () => {
     }
   });
 
+  it('keeps paging consistent while the folder changes between pages', async () => {
+    const first = await get('/me/drive/root:/Pictures:/children?$top=1');
+    assert.equal(first.body.value[0].name, 'Logo.png');
+    // Between pages: add an item that sorts before the cursor and delete the one just returned.
+    await get('/me/drive/root:/Pictures/A-first.png:/content', { method: 'PUT', body: 'x' });
+    const del = await sb.fetch(`${api}/me/drive/items/${first.body.value[0].id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(del.status, 204);
+    const names: string[] = [];
+    let url: string | undefined = first.body['@odata.nextLink'];
+    while (url) {
+      const page = await get(url);
+      names.push(...page.body.value.map((i: any) => i.name));
+      url = page.body['@odata.nextLink'];
+    }
+    assert.deepEqual(names, ['Mountains.png', 'Sunset.png']);
+  });
+
   it('addresses items by id and by path, with $select and $expand=thumbnails', async () => {
     const byPath = await get('/me/drive/root:/Documents/Reports/2026/Q1 Report.docx');
     assert.equal(byPath.status, 200);

@@ -118,7 +118,11 @@ export class GStore {
   }
 
   contentOf(file: GFile): Buffer | undefined {
-    return file.content ?? file.lazyContent?.();
+    if (!file.content && file.lazyContent) {
+      file.content = file.lazyContent();
+      delete file.lazyContent;
+    }
+    return file.content;
   }
 
   isAncestor(ancestorId: string, fileId: string): boolean {

@@ -23,8 +23,16 @@ const MULTI_TENANT = new Set(['common', 'organizations']);
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 /** "https://graph.microsoft.com/Files.Read" → "Files.Read"; OIDC scopes stay as they are. */
+/** What `.default` stands for: the permissions the sandbox app is configured with. */
+const DEFAULT_PERMISSIONS = ['User.Read', 'MailboxSettings.Read', 'Files.ReadWrite.All', 'Sites.ReadWrite.All'];
+
 export function normalizeScopes(scope: string): string[] {
-  return [...new Set(scope.split(/\s+/).filter(Boolean).map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, '')).map((s) => (s === '.default' ? 'Files.ReadWrite.All' : s)))];
+  const out = scope
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, ''))
+    .flatMap((s) => (s === '.default' ? DEFAULT_PERMISSIONS : [s]));
+  return [...new Set(out)];
 }
 
 function tenantsFor(ctx: MsIdentityContext, segment: string): MsTenant[] | undefined {

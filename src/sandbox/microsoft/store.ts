@@ -208,7 +208,12 @@ export class MsStore {
   }
 
   contentOf(item: MsItem): Buffer {
-    return item.content ?? item.lazyContent?.() ?? Buffer.alloc(0);
+    if (!item.content && item.lazyContent) {
+      // Generated once, on first use, then kept (sizes and hashes are read on every listing).
+      item.content = item.lazyContent();
+      delete item.lazyContent;
+    }
+    return item.content ?? Buffer.alloc(0);
   }
 
   sizeOf(item: MsItem): number {
