@@ -85,4 +85,14 @@ describe('Google OAuth emulator', () => {
     const again = await sb.fetch(sb.google.revocationEndpoint!, { method: 'POST', body: form({ token: t.access_token }) });
     assert.deepEqual(await again.json(), { error: 'invalid_token', error_description: 'Token expired or revoked' });
   });
+
+  it('adds iss to the authorization response for one account without advertising it (observed Google behaviour)', async () => {
+    const disc = (await (await sb.fetch(sb.google.discoveryUrl)).json()) as Record<string, unknown>;
+    assert.equal(disc.authorization_response_iss_parameter_supported, undefined);
+    const alice = await completeSignIn(sb.fetch, authorizeUrl(), { login: 'alice@globex.test' });
+    assert.equal(alice.searchParams.get('iss'), null);
+    assert.deepEqual([...alice.searchParams.keys()], ['state', 'code', 'scope', 'authuser', 'hd', 'prompt']);
+    const chloe = await completeSignIn(sb.fetch, authorizeUrl(), { login: 'chloe@globex.test' });
+    assert.equal(chloe.searchParams.get('iss'), disc.issuer);
+  });
 });

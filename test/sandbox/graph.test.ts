@@ -185,6 +185,20 @@ describe('Microsoft Graph drive emulator', () => {
     assert.equal(me.userPrincipalName, 'adele@contoso.onmicrosoft.com');
   });
 
+  it('revokeSignInSessions retires refresh tokens but leaves issued access tokens valid', async () => {
+    const app = sb.microsoft.apps[0]!;
+    const t = await microsoftSignIn(sb, 'megan@contoso.onmicrosoft.com', 'openid offline_access User.Read User.RevokeSessions.All Files.Read');
+    const res = await getJson(sb, `${api}/me/revokeSignInSessions`, t.access_token, { method: 'POST' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.value, true);
+    assert.equal((await getJson(sb, `${api}/me`, t.access_token)).status, 200);
+    const refresh = await sb.fetch(sb.microsoft.tokenEndpoint, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.refresh_token!, client_id: app.clientId, client_secret: app.clientSecret }) });
+    assert.equal(refresh.status, 400);
+    assert.deepEqual(((await refresh.json()) as { error_codes: number[] }).error_codes, [50173]);
+    const denied = await getJson(sb, `${api}/me/revokeSignInSessions`, token, { method: 'POST' });
+    assert.equal(denied.status, 403);
+  });
+
   it('enforces tokens and scopes in Graph error format', async () => {
     const none = await sb.fetch(`${api}/me/drive`);
     assert.equal(none.status, 401);

@@ -60,6 +60,8 @@ export interface RefreshToken {
   grant: Grant;
   expiresAt: number;
   active: boolean;
+  /** Set when retired by a revocation (as opposed to rotation). */
+  revoked?: boolean;
 }
 
 export type TokenCheck = { ok: true; token: AccessToken } | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'revoked' };
@@ -165,6 +167,19 @@ export class OAuthStore {
     if (this.grantRevoked(t.grant)) return { ok: false, reason: 'revoked' };
     if (t.expiresAt <= this.#faults.now()) return { ok: false, reason: 'expired' };
     return { ok: true, token: t };
+  }
+
+  /** Retires every refresh token of a user (access tokens live on until they expire). */
+  retireRefreshTokens(userId: string): number {
+    let n = 0;
+    for (const t of this.#refresh.values()) {
+      if (t.grant.userId === userId && t.active) {
+        t.active = false;
+        t.revoked = true;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Expires every access token of a user now (tests use it to force a refresh). */

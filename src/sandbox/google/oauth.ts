@@ -84,6 +84,7 @@ function authorizePost(ctx: GoogleOAuthContext, req: SbRequest): SbResponse {
   u.searchParams.set('authuser', '0');
   u.searchParams.set('hd', GOOGLE_DOMAIN);
   u.searchParams.set('prompt', 'consent');
+  if (user.issInAuthResponse) u.searchParams.set('iss', req.origin);
   return redirect(u.toString());
 }
 

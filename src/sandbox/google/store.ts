@@ -26,6 +26,12 @@ export interface GUser {
   timeZone: string;
   permissionId: string;
   rootId: string;
+  /**
+   * Google has been seen adding RFC 9207 `iss` to authorization responses for some accounts while
+   * its discovery document does not advertise `authorization_response_iss_parameter_supported`
+   * (openiddict/openiddict-core#2428). One seeded account reproduces that, so clients meet both.
+   */
+  issInAuthResponse: boolean;
 }
 
 export interface GPermission {
@@ -154,7 +160,7 @@ export function seedGoogle(store: GStore): void {
     const email = `${u.alias}@${GOOGLE_DOMAIN}`;
     const id = numericId(`guser-${email}`);
     const rootId = `0A${alnum(`groot-${email}`, 17)}Uk9PVA`;
-    const user: GUser = { id, email, displayName: `${u.given} ${u.family}`, givenName: u.given, familyName: u.family, timeZone: u.tz, permissionId: numericId(`gperm-${email}`).slice(0, 20), rootId };
+    const user: GUser = { id, email, displayName: `${u.given} ${u.family}`, givenName: u.given, familyName: u.family, timeZone: u.tz, permissionId: numericId(`gperm-${email}`).slice(0, 20), rootId, issInAuthResponse: u.alias === 'chloe' };
     store.users.set(id, user);
     store.add({ id: rootId, name: 'My Drive', mimeType: FOLDER_MIME, parents: [], ownerId: id, starred: false, trashed: false, createdTime: SEED_TIME, modifiedTime: SEED_TIME, lastModifyingUserId: id, version: 1, permissions: [ownerPerm(user)], isRoot: true });
   }

@@ -220,8 +220,9 @@ async function token(ctx: MsIdentityContext, req: SbRequest, segment: string): P
     const value = form.get('refresh_token');
     if (!value) return fail(AAD.missingParam('refresh_token'));
     const rt = ctx.oauth.findRefreshToken(value);
-    if (!rt || !rt.active || rt.grant.clientId !== clientId) return fail(AAD.malformedGrant());
-    if (ctx.oauth.grantRevoked(rt.grant)) return fail(AAD.grantRevoked());
+    if (!rt || rt.grant.clientId !== clientId) return fail(AAD.malformedGrant());
+    if (rt.revoked || ctx.oauth.grantRevoked(rt.grant)) return fail(AAD.grantRevoked());
+    if (!rt.active) return fail(AAD.malformedGrant());
     if (rt.expiresAt <= now) return fail(AAD.refreshExpired());
     const requested = form.get('scope');
     const grant = requested ? { ...rt.grant, scopes: normalizeScopes(requested).filter((s) => rt.grant.scopes.includes(s) || OIDC_SCOPES.has(s)) } : rt.grant;

@@ -41,7 +41,8 @@ export function createMicrosoftEmulator(faults: Faults, key: SigningKey): Micros
         const now = faults.now();
         if (status === 429) return aadError(AAD.throttled(), now);
         if (status === 503) return aadError(AAD.temporarilyUnavailable(), now);
-        if (status === 404) return aadError({ status: 404, error: 'invalid_request', code: 900561, description: 'The endpoint only accepts POST requests.' }, now);
+        if (status === 405) return aadError({ status: 405, error: 'invalid_request', code: 900561, description: `The endpoint only accepts POST, OPTIONS requests. Received a ${req.method} request.` }, now);
+        if (status === 404) return { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<!doctype html><title>404 - Not Found</title><p>The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.</p>' };
         return aadError({ ...AAD.serverError(), status }, now);
       }
       const code = status === 429 && !req.path.includes('/drive') && !req.path.includes('/items') ? 'TooManyRequests' : undefined;

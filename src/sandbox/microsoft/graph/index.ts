@@ -89,6 +89,17 @@ function graph(ctx: GraphContext, req: SbRequest): SbResponse {
       language: { locale: u.preferredLanguage, displayName: u.preferredLanguage },
     });
   }
+  const revoke = /^\/(?:(me)|users\/([^/]+))\/(?:microsoft\.graph\.)?revokeSignInSessions$/.exec(path);
+  if (revoke) {
+    // Invalidates the user's refresh tokens (and sessions); access tokens already issued stay
+    // valid until they expire, as in Graph without continuous access evaluation.
+    if (req.method !== 'POST') return err(ctx, req, 405);
+    const user = revoke[1] ? caller.user : store.userByIdOrUpn(revoke[2]!);
+    if (!user || user.tenantId !== caller.user.tenantId) return err(ctx, req, 404, 'Request_ResourceNotFound', 'Resource does not exist or one of its queried reference-property objects are not present.');
+    if (!['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].some((s) => caller.scopes.has(s))) return err(ctx, req, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    ctx.oauth.retireRefreshTokens(user.id);
+    return json(200, { '@odata.context': `${req.origin}/v1.0/$metadata#Edm.Boolean`, value: true });
+  }
   const drivesOf = /^\/(?:(me)|users\/([^/]+))\/drives$/.exec(path);
   if (drivesOf) {
     const user = drivesOf[1] ? caller.user : store.userByIdOrUpn(drivesOf[2]!);
