@@ -86,6 +86,10 @@ describe('kill -9 while writing', () => {
         const password = readFileSync(join(dataDir, 'postgres-password'), 'utf8').trim();
         return `postgres://postgres:${password}@127.0.0.1:${pgPort}/tether`;
       });
+      // The clean shutdown that ends crashWhileWriting stopped the embedded Postgres too.
+      const { existsSync } = await import('node:fs');
+      assert.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, 'embedded Postgres stopped at shutdown');
+      assert.equal(existsSync(join(dataDir, 'tether.pid')), false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
