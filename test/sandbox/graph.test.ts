@@ -69,6 +69,8 @@ describe('Microsoft Graph drive emulator', () => {
     assert.equal(byId.body.eTag, byPath.body.eTag);
     const selected = await get(`/me/drive/items/${byPath.body.id}?$select=id,name,size`);
     assert.deepEqual(Object.keys(selected.body).filter((k) => !k.startsWith('@')).sort(), ['id', 'name', 'size']);
+    const withUrl = await get(`/me/drive/items/${byPath.body.id}?$select=name,@microsoft.graph.downloadUrl`);
+    assert.deepEqual(Object.keys(withUrl.body).filter((k) => k !== '@odata.context').sort(), ['@microsoft.graph.downloadUrl', 'name']);
     const pics = await get('/me/drive/root:/Pictures:/children?$expand=thumbnails&$select=id,name,image');
     const sunset = pics.body.value.find((i: any) => i.name === 'Sunset.png');
     assert.deepEqual(sunset.image, { height: 768, width: 1024 });

@@ -77,7 +77,9 @@ export function itemJson(ctx: GraphContext, origin: string, item: MsItem, opts: 
   const by = store.users.get(item.createdBy);
   const modBy = store.users.get(item.modifiedBy);
   const out: Record<string, unknown> = {};
-  if (!item.isFolder && !opts.select) out['@microsoft.graph.downloadUrl'] = downloadUrl(ctx, origin, item);
+  // The pre-authenticated download URL is an annotation: present by default, and with $select only
+  // when selected by name (`$select=id,@microsoft.graph.downloadUrl`).
+  if (!item.isFolder && (!opts.select || opts.select.has('@microsoft.graph.downloadUrl'))) out['@microsoft.graph.downloadUrl'] = downloadUrl(ctx, origin, item);
   out.createdDateTime = iso(item.createdAt);
   out.eTag = eTag(item);
   out.id = item.id;
