@@ -4,7 +4,7 @@ import { TetherError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { isUuid, purposes } from './envelope.ts';
 import type { KeyService } from './keyService.ts';
-import { SIGNATURE_HEADER, signResponse, verifyRequest } from './signing.ts';
+import { ReplayGuard, SIGNATURE_HEADER, signResponse, verifyRequest } from './signing.ts';
 
 /**
  * The remote key service (`tether keys serve`): a small HTTP server around its own keyring, for an
@@ -34,6 +34,7 @@ const unwrapBody = z.strictObject({ context, kekVersion: z.number().int().min(1)
 
 export function createKeyServer(keys: KeyService, options: { secret: string; logger: Logger }): Server {
   const { secret, logger } = options;
+  const replays = new ReplayGuard();
   return createServer((req, res) => {
     const started = performance.now();
     let status = 500;
@@ -41,9 +42,10 @@ export function createKeyServer(keys: KeyService, options: { secret: string; log
       .then(async (body) => {
         const signature = req.headers[SIGNATURE_HEADER];
         const path = req.url ?? '/';
-        if (typeof signature !== 'string' || !verifyRequest(secret, signature, req.method ?? '', path, body)) {
+        const nonce = typeof signature === 'string' ? verifyRequest(secret, signature, req.method ?? '', path, body) : undefined;
+        if (typeof signature !== 'string' || nonce === undefined || !replays.firstUse(nonce)) {
           status = 401;
-          return send(res, 401, { error: { code: 'unauthenticated', message: 'The request is not signed with the shared secret.' } });
+          return send(res, 401, { error: { code: 'unauthenticated', message: 'The request is not signed with the shared secret, or was sent before.' } });
         }
         let answer: { status: number; body: unknown };
         try {

@@ -3,7 +3,7 @@ import { createDecipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { encodeContext, open, seal } from '../../src/keys/aead.ts';
 import { openField, parseField, sealField, unwrapDataKey, wrapDataKey, type FieldContext } from '../../src/keys/envelope.ts';
-import { signRequest, signResponse, verifyRequest, verifyResponse } from '../../src/keys/signing.ts';
+import { ReplayGuard, signRequest, signResponse, verifyRequest, verifyResponse } from '../../src/keys/signing.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -164,7 +164,8 @@ describe('key service request signing', () => {
   it('accepts only the exact request it signed, within five minutes', () => {
     const now = Date.UTC(2026, 0, 1);
     const sig = signRequest(secret, 'POST', '/v1/unwrap', '{"a":1}', now);
-    assert.ok(verifyRequest(secret, sig, 'POST', '/v1/unwrap', '{"a":1}', now + 1000));
+    assert.match(verifyRequest(secret, sig, 'POST', '/v1/unwrap', '{"a":1}', now + 1000) ?? '', /^[0-9a-f]{32}$/);
+    assert.notEqual(sig, signRequest(secret, 'POST', '/v1/unwrap', '{"a":1}', now), 'each signature has its own nonce');
     assert.ok(!verifyRequest(secret, sig, 'POST', '/v1/unwrap', '{"a":2}', now), 'another body');
     assert.ok(!verifyRequest(secret, sig, 'POST', '/v1/wrap', '{"a":1}', now), 'another path');
     assert.ok(!verifyRequest(secret, sig, 'GET', '/v1/unwrap', '{"a":1}', now), 'another method');
@@ -172,6 +173,14 @@ describe('key service request signing', () => {
     assert.ok(!verifyRequest(secret, sig, 'POST', '/v1/unwrap', '{"a":1}', now + 301_000), 'too old');
     assert.ok(!verifyRequest(secret, undefined, 'POST', '/v1/unwrap', '{"a":1}', now));
     assert.ok(!verifyRequest(secret, 'garbage', 'POST', '/v1/unwrap', '{"a":1}', now));
+  });
+  it('accepts a nonce once within the window', () => {
+    const guard = new ReplayGuard();
+    const now = Date.UTC(2026, 0, 1);
+    assert.equal(guard.firstUse('a'.repeat(32), now), true);
+    assert.equal(guard.firstUse('b'.repeat(32), now), true);
+    assert.equal(guard.firstUse('a'.repeat(32), now + 60_000), false, 'replayed');
+    assert.equal(guard.firstUse('a'.repeat(32), now + 601_000), true, 'forgotten once its timestamp can no longer pass');
   });
   it('binds an answer to the request it answers', () => {
     const a = signRequest(secret, 'POST', '/v1/unwrap', '{}');

@@ -8,6 +8,7 @@ import type { TetherError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createKeyService } from '../../src/keys/index.ts';
 import { LocalKeyService } from '../../src/keys/localKeyService.ts';
+import { Vault } from '../../src/keys/vault.ts';
 import { startTestTether } from '../support/tether.ts';
 import { keyServiceSuite, operator } from './suite.ts';
 
@@ -109,6 +110,22 @@ describe('local keyring', () => {
       assert.equal(await t.services.vault.decryptText(ctx, value), 'secret value');
       await assert.rejects(t.services.keyManagement.rotate(operator), (err: TetherError) => err.code === 'conflict' && /configuration/.test(err.message));
       assert.ok(!t.logs.join('').includes(k1) && !t.logs.join('').includes(k3), 'configured keys are not logged');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('makes one data key per org and purpose when many callers on several instances race for it', async () => {
+    const t = await startTestTether();
+    try {
+      const org = await t.services.accounts.createOrg(operator, { slug: 'race', name: 'Race' });
+      // Separate Vaults stand in for separate instances: each has its own cache and single-flight.
+      const vaults = [t.services.vault, new Vault(t.services.db, t.services.keys, { cacheTtlMs: 60_000 }), new Vault(t.services.db, t.services.keys, { cacheTtlMs: 0 })];
+      const contexts = Array.from({ length: 30 }, () => ({ orgId: org.id, table: 'connections', rowId: randomUUID(), field: 'access_token', purpose: 'tokens' as const }));
+      const sealed = await Promise.all(contexts.map((ctx, i) => vaults[i % 3]!.encryptField(ctx, `value-${i}`)));
+      const keys = await t.services.db.selectFrom('data_keys').select('id').where('org_id', '=', org.id).execute();
+      assert.equal(keys.length, 1);
+      for (const [i, ctx] of contexts.entries()) assert.equal(await vaults[(i + 1) % 3]!.decryptText(ctx, sealed[i]!), `value-${i}`);
     } finally {
       await t.stop();
     }

@@ -159,6 +159,11 @@ describe('remote key service client', () => {
     assert.equal(unsigned.status, 401);
     const forged = await fetch(`${service.url}/v1/versions`, { headers: { 'tether-key-signature': signRequest(`${secret}x`, 'GET', '/v1/versions', '') } });
     assert.equal(forged.status, 401);
+    const signature = signRequest(secret, 'POST', '/v1/versions', '{}');
+    const once = await fetch(`${service.url}/v1/versions`, { method: 'POST', headers: { 'tether-key-signature': signature }, body: '{}' });
+    assert.equal(once.status, 200);
+    const replayed = await fetch(`${service.url}/v1/versions`, { method: 'POST', headers: { 'tether-key-signature': signature }, body: '{}' });
+    assert.equal(replayed.status, 401, 'a recorded rotation cannot be replayed');
     const wrong = new RemoteKeyService({ url: service.url, secret: `${secret}-wrong`, timeoutMs: 2000 });
     await assert.rejects(wrong.unwrap(context, 1, randomBytes(61)), (err: TetherError) => err.code === 'key_service_unavailable' && /keys.remoteToken/.test(err.message));
   });
