@@ -13,6 +13,7 @@ import { RemoteKeyService } from '../../src/keys/remoteKeyService.ts';
 import { signRequest } from '../../src/keys/signing.ts';
 import { randomToken } from '../../src/security/tokens.ts';
 import { freePort, repoRoot } from '../support/process.ts';
+import { createOrgFixture } from '../support/tether.ts';
 import { keyServiceSuite, operator } from './suite.ts';
 
 interface KeyServiceProcess {
@@ -113,6 +114,7 @@ keyServiceSuite(
         const ctx = { orgId: row.orgId, table: 'vault_test_rows', rowId: row.id, field: 'access_token', purpose: 'tokens' as const };
         const stored = (await db.query<{ access_token: Buffer }>('select access_token from vault_test_rows where id = $1', [row.id])).rows[0]!.access_token;
         assert.equal(await t.services.vault.decryptText(ctx, stored), row.access);
+        const fixture = await createOrgFixture(t, 'vault-http');
         const keysBefore = (await db.query('select id, kek_version, wrapped_key from data_keys order by id')).rows;
 
         await stopService();
@@ -122,6 +124,18 @@ keyServiceSuite(
         const newOrg = await t.services.accounts.createOrg(operator, { slug: 'vault-outage', name: 'Outage' });
         await assert.rejects(t.services.vault.encryptField({ ...ctx, orgId: newOrg.id }, 'v'), unavailable, 'encrypt needing a new data key');
         await assert.rejects(t.services.keyManagement.rotate(operator), unavailable, 'rotate');
+        // Over HTTP: an org admin provisioning a provider app (its client secret must be encrypted) gets a 503.
+        const secretValue = `outage-secret-${randomBytes(9).toString('base64url')}`;
+        const appsBefore = (await db.query('select count(*)::int as n from provider_apps')).rows[0].n;
+        const res = await t.http.post(
+          '/api/v1/provider-apps',
+          { provider: 'microsoft', displayName: 'Outage', clientId: '11111111-2222-4333-8444-555555555555', clientSecret: secretValue, tenant: 'contoso.onmicrosoft.com', scopePreset: 'documents' },
+          fixture.admin.session,
+        );
+        assert.equal(res.status, 503, res.text);
+        assert.equal(res.body.error.code, 'key_service_unavailable');
+        assert.ok(!res.text.includes(secretValue));
+        assert.equal((await db.query('select count(*)::int as n from provider_apps')).rows[0].n, appsBefore, 'no provider app was stored');
         const ready = await t.http.get('/readyz');
         assert.equal(ready.status, 503);
         assert.match(ready.body.problems.join(' '), /key service \(remote\) unavailable/);
@@ -132,6 +146,7 @@ keyServiceSuite(
         assert.equal(await t.services.vault.decryptText(ctx, stored), row.access);
         assert.equal((await t.http.get('/readyz')).status, 200);
       } finally {
+        if (service.child.exitCode !== null || service.child.signalCode !== null) await startService();
         await db.end();
       }
     });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +32,16 @@ export interface Stored {
   orgId: string;
   access: string;
   refresh: string;
+}
+
+/** pg_dump's output, or undefined when no pg_dump on PATH can dump a server of this major version. */
+function pgDumpOf(url: string, serverMajor: number): string | undefined {
+  const version = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' });
+  const major = Number(/(\d+)\./.exec(version.stdout ?? '')?.[1]);
+  if (version.status !== 0 || !(major >= Math.floor(serverMajor))) return undefined;
+  const dump = spawnSync('pg_dump', ['--no-owner', url], { encoding: 'latin1', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(dump.status, 0, dump.stderr);
+  return dump.stdout;
 }
 
 export async function expectDecryptionFailure(promise: Promise<unknown>, what: string): Promise<void> {
@@ -122,6 +133,13 @@ export function keyServiceSuite(name: string, setup: SuiteSetup, extra?: (get: (
         for (const secret of [row.access, row.refresh]) assert.ok(!dump.includes(secret), `plaintext ${secret.slice(0, 6)}… stored`);
       }
       for (const key of setup.keyMaterial()) assert.ok(!dump.includes(key), 'KEK material stored in the database');
+      // And with pg_dump itself, where the installed one can dump this server (it refuses newer majors).
+      const pgDump = pgDumpOf(t.config.databaseUrl!, Number((await db.query('show server_version_num')).rows[0].server_version_num) / 10000);
+      if (pgDump !== undefined) {
+        assert.match(pgDump, /COPY public\.vault_test_rows/);
+        for (const row of rows) for (const secret of [row.access, row.refresh]) assert.ok(!pgDump.includes(secret), 'plaintext in pg_dump output');
+        for (const key of setup.keyMaterial()) assert.ok(!pgDump.includes(key), 'KEK material in pg_dump output');
+      }
     });
 
     it('fails closed when two rows swap ciphertexts, a row swaps its fields, a value moves to another org, or a bit flips', async () => {
