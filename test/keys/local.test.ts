@@ -131,6 +131,28 @@ describe('local keyring', () => {
     }
   });
 
+  it('rewraps every other data key when one does not unwrap, and reports that one', async () => {
+    const t = await startTestTether();
+    try {
+      const orgs = await Promise.all(['rw-a', 'rw-b', 'rw-c'].map((slug) => t.services.accounts.createOrg(operator, { slug, name: slug })));
+      for (const org of orgs) await t.services.vault.encryptField({ orgId: org.id, table: 'connections', rowId: randomUUID(), field: 'access_token', purpose: 'tokens' }, 'v');
+      const broken = await t.services.db.selectFrom('data_keys').selectAll().where('org_id', '=', orgs[1]!.id).executeTakeFirstOrThrow();
+      const tampered = Buffer.from(broken.wrapped_key);
+      tampered[40]! ^= 1;
+      await t.services.db.updateTable('data_keys').set({ wrapped_key: tampered }).where('id', '=', broken.id).execute();
+      await t.services.keyManagement.rotate(operator);
+      const result = await t.services.keyManagement.rewrapAll({ batchSize: 1 });
+      assert.deepEqual(result, { rewrapped: 2, failed: [broken.id] });
+      const versions = await t.services.db.selectFrom('data_keys').select(['id', 'kek_version']).execute();
+      assert.deepEqual(new Map(versions.map((v) => [v.id, v.kek_version])).get(broken.id), 1);
+      assert.equal(versions.filter((v) => v.kek_version === 2).length, 2);
+      await assert.rejects(t.services.keyManagement.retire(operator, 1), (err: TetherError) => err.code === 'conflict', 'the unreadable key still pins version 1');
+      assert.ok(t.logs.some((l) => l.includes('data key does not unwrap') && l.includes(broken.id)));
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('refuses malformed TETHER_KEYS_LOCAL_KEYS at start', () => {
     for (const bad of ['1:short', 'nokey', `0:${randomBytes(32).toString('base64')}`, `1:${randomBytes(32).toString('base64')},1:${randomBytes(32).toString('base64')}`]) {
       assert.throws(() => boot({ TETHER_KEYS_LOCAL_KEYS: bad }), (err: TetherError) => err.code === 'key_service_unavailable', bad);
