@@ -1,54 +1,21 @@
-// Webex REST: people, rooms, memberships, messages and webhooks, with Link-header paging
-// (RFC 8288) and webhook deliveries signed with X-Spark-Signature (hex HMAC-SHA1 of the body).
-// https://developer.webex.com/docs/api/v1/messages, …/webhooks
-import { createHmac, randomUUID } from 'node:crypto';
-import type { Faults } from '../common/faults.ts';
-import { bearerToken, empty, json, parseJson, INVALID_JSON, type Router, type SbRequest, type SbResponse } from '../common/http.ts';
+// Webex REST: people, rooms, memberships and messages, with Link-header paging (RFC 8288).
+// https://developer.webex.com/docs/api/v1/messages
+import { randomUUID } from 'node:crypto';
+import { bearerToken, empty, json, parseJson, type Router, type SbRequest, type SbResponse } from '../common/http.ts';
 import { guid } from '../common/ids.ts';
-import type { OAuthStore } from '../common/oauth.ts';
 import { webexError, WEBEX } from './errors.ts';
-import { webexId, type WMembership, type WMessage, type WPerson, type WRoom, type WStore, type WWebhook } from './store.ts';
+import { allowed, denied, iso, linkHeader, maxParam, pageList, type Caller, type WebexApiContext } from './context.ts';
+import { emit, webhooks } from './webhooks.ts';
+import { webexId, type WMembership, type WMessage, type WPerson, type WRoom } from './store.ts';
 
-export interface WebhookDelivery {
-  webhookId: string;
-  targetUrl: string;
-  body: string;
-  signature?: string;
-  status?: number;
-  error?: string;
-  time: string;
-}
-
-export interface WebexApiContext {
-  store: WStore;
-  oauth: OAuthStore;
-  faults: Faults;
-  deliveries: WebhookDelivery[];
-  /** Fetch used for webhook deliveries (the sandbox → Tether direction). */
-  deliveryFetch: typeof fetch;
-}
-
-interface Caller {
-  person: WPerson;
-  scopes: Set<string>;
-  clientId: string;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
+export type { WebhookDelivery } from './webhooks.ts';
+export type { WebexApiContext } from './context.ts';
 
 function authenticate(ctx: WebexApiContext, req: SbRequest): Caller | SbResponse {
   const check = ctx.oauth.checkAccessToken(bearerToken(req));
   if (!check.ok) return WEBEX.unauthorized();
   return { person: ctx.store.people.get(check.token.grant.userId)!, scopes: new Set(check.token.grant.scopes), clientId: check.token.grant.clientId };
 }
-
-function allowed(c: Caller, scope: string): boolean {
-  return c.scopes.has('spark:all') || c.scopes.has(scope);
-}
-
-const denied = () => webexError(403, 'The request is understood, but it has been refused or access is not allowed.');
 
 export function personJson(p: WPerson): Record<string, unknown> {
   return {
@@ -92,81 +59,6 @@ function messageJson(ctx: WebexApiContext, m: WMessage, asCreated: boolean): Rec
   out.personEmail = p.email;
   out.created = iso(m.created);
   return out;
-}
-
-function linkHeader(req: SbRequest, params: Record<string, string>): Record<string, string> {
-  const next = new URL(req.path, req.origin);
-  for (const [k, v] of req.query) next.searchParams.set(k, v);
-  for (const [k, v] of Object.entries(params)) next.searchParams.set(k, v);
-  return { link: `<${next.toString()}>; rel="next"` };
-}
-
-function maxParam(req: SbRequest, def: number, cap: number): number | SbResponse {
-  const raw = req.query.get('max');
-  if (raw === null) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) return WEBEX.badRequest('max must be a positive integer.');
-  return Math.min(n, cap);
-}
-
-/** Offset paging for the small collections (cursor is opaque to clients). */
-function pageList<T>(req: SbRequest, items: T[], def: number, cap: number, render: (t: T) => unknown): SbResponse {
-  const max = maxParam(req, def, cap);
-  if (typeof max !== 'number') return max;
-  const cursor = req.query.get('cursor');
-  const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString('utf8')) : 0;
-  if (!Number.isInteger(start) || start < 0) return WEBEX.badRequest('Invalid cursor.');
-  const page = items.slice(start, start + max);
-  const headers = start + max < items.length ? linkHeader(req, { cursor: Buffer.from(String(start + max)).toString('base64url') }) : {};
-  return json(200, { items: page.map(render) }, headers);
-}
-
-function emit(ctx: WebexApiContext, resource: string, event: string, actor: WPerson, data: Record<string, unknown>, roomId: string): void {
-  for (const hook of ctx.store.webhooks.values()) {
-    if (hook.status !== 'active' || (hook.resource !== resource && hook.resource !== 'all') || (hook.event !== event && hook.event !== 'all')) continue;
-    if (!ctx.store.isMember(roomId, hook.ownerPersonId)) continue;
-    if (hook.filter) {
-      const f = new URLSearchParams(hook.filter);
-      const person = data.personId ? ctx.store.people.get(String(data.personId)) : undefined;
-      if (f.get('roomId') && f.get('roomId') !== roomId) continue;
-      if (f.get('personId') && f.get('personId') !== data.personId) continue;
-      if (f.get('personEmail') && f.get('personEmail')!.toLowerCase() !== person?.email) continue;
-      if (f.get('roomType') && f.get('roomType') !== data.roomType) continue;
-    }
-    const owner = ctx.store.people.get(hook.ownerPersonId)!;
-    const body = JSON.stringify({
-      id: hook.id,
-      name: hook.name,
-      targetUrl: hook.targetUrl,
-      resource: hook.resource,
-      event: hook.event,
-      ...(hook.filter ? { filter: hook.filter } : {}),
-      orgId: owner.orgId,
-      createdBy: owner.id,
-      appId: hook.appId,
-      ownedBy: 'creator',
-      status: hook.status,
-      created: iso(hook.created),
-      actorId: actor.id,
-      data,
-    });
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Webex Webhooks (sandbox)', trackingid: `WH_${randomUUID()}` };
-    const delivery: WebhookDelivery = { webhookId: hook.id, targetUrl: hook.targetUrl, body, time: new Date(ctx.faults.now()).toISOString() };
-    if (hook.secret) {
-      delivery.signature = createHmac('sha1', hook.secret).update(body).digest('hex');
-      headers['x-spark-signature'] = delivery.signature;
-    }
-    ctx.deliveries.push(delivery);
-    ctx
-      .deliveryFetch(hook.targetUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
-      .then(async (res) => {
-        delivery.status = res.status;
-        await res.arrayBuffer().catch(() => undefined);
-      })
-      .catch((err: Error) => {
-        delivery.error = String(err.cause ?? err.message);
-      });
-  }
 }
 
 function createMessage(ctx: WebexApiContext, req: SbRequest, c: Caller): SbResponse {
@@ -236,62 +128,6 @@ function listMessages(ctx: WebexApiContext, req: SbRequest, c: Caller): SbRespon
     headers.link = `<${next.toString()}>; rel="next"`;
   }
   return json(200, { items: page.map((m) => messageJson(ctx, m, false)) }, headers);
-}
-
-function webhookJson(h: WWebhook): Record<string, unknown> {
-  return { id: h.id, name: h.name, targetUrl: h.targetUrl, resource: h.resource, event: h.event, ...(h.filter ? { filter: h.filter } : {}), ...(h.secret ? { secret: h.secret } : {}), status: h.status, created: iso(h.created), ownedBy: 'creator' };
-}
-
-const RESOURCES = new Set(['messages', 'memberships', 'rooms', 'attachmentActions', 'meetings', 'recordings', 'all']);
-const EVENTS = new Set(['created', 'updated', 'deleted', 'started', 'ended', 'joined', 'left', 'all']);
-
-function webhooks(ctx: WebexApiContext, req: SbRequest, c: Caller, id: string | undefined): SbResponse {
-  const mine = (h: WWebhook) => h.ownerPersonId === c.person.id && h.appId === c.clientId;
-  if (id === undefined && req.method === 'GET') return pageList(req, [...ctx.store.webhooks.values()].filter(mine), 100, 100, webhookJson);
-  if (id === undefined && req.method === 'POST') {
-    const b = parseJson(req) as Record<string, unknown> | undefined | symbol;
-    if (typeof b !== 'object' || b === null) return WEBEX.badRequest('Webhook body must be JSON.');
-    for (const f of ['name', 'targetUrl', 'resource', 'event']) if (typeof b[f] !== 'string' || !b[f]) return WEBEX.badRequest(`${f} is required.`);
-    if (!URL.canParse(String(b.targetUrl))) return WEBEX.badRequest('targetUrl must be a valid URL.');
-    if (!RESOURCES.has(String(b.resource))) return WEBEX.badRequest(`Unsupported resource ${String(b.resource)}.`);
-    if (!EVENTS.has(String(b.event))) return WEBEX.badRequest(`Unsupported event ${String(b.event)}.`);
-    const readScope = b.resource === 'all' ? 'spark:all' : `spark:${String(b.resource)}_read`;
-    if (!allowed(c, readScope)) return denied();
-    const hook: WWebhook = {
-      id: webexId('WEBHOOK', randomUUID()),
-      name: String(b.name),
-      targetUrl: String(b.targetUrl),
-      resource: String(b.resource),
-      event: String(b.event),
-      ...(typeof b.filter === 'string' && b.filter ? { filter: b.filter } : {}),
-      ...(typeof b.secret === 'string' && b.secret ? { secret: b.secret } : {}),
-      status: 'active',
-      created: ctx.faults.now(),
-      ownerPersonId: c.person.id,
-      appId: c.clientId,
-    };
-    ctx.store.webhooks.set(hook.id, hook);
-    return json(200, webhookJson(hook));
-  }
-  const hook = id ? ctx.store.webhooks.get(id) : undefined;
-  if (!hook || !mine(hook)) return WEBEX.notFound();
-  if (req.method === 'GET') return json(200, webhookJson(hook));
-  if (req.method === 'DELETE') {
-    ctx.store.webhooks.delete(hook.id);
-    return empty(204);
-  }
-  if (req.method === 'PUT') {
-    const b = parseJson(req);
-    if (b === INVALID_JSON || typeof b !== 'object' || b === null) return WEBEX.badRequest('Webhook body must be JSON.');
-    const body = b as Record<string, unknown>;
-    if (typeof body.name !== 'string' || typeof body.targetUrl !== 'string') return WEBEX.badRequest('name and targetUrl are required.');
-    hook.name = body.name;
-    hook.targetUrl = body.targetUrl;
-    if (typeof body.secret === 'string') hook.secret = body.secret;
-    if (body.status === 'active' || body.status === 'inactive') hook.status = body.status;
-    return json(200, webhookJson(hook));
-  }
-  return webexError(405, 'Method not allowed.');
 }
 
 export function addWebexApiRoutes(router: Router, ctx: WebexApiContext): void {
