@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_keys.ts';
 import * as m0003 from './migrations/0003_provider_apps.ts';
+import * as m0005 from './migrations/0005_webhooks.ts';
 
 /**
  * The ordered list of migrations. Listed explicitly rather than read from the folder, so the set
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_keys': m0002,
   '0003_provider_apps': m0003,
+  '0005_webhooks': m0005,
 };
 
 export function migrator(db: Kysely<any>): Migrator {

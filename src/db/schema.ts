@@ -12,6 +12,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   data_keys: DataKeysTable;
   provider_apps: ProviderAppsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 type CreatedAt = ColumnType<Date, never, never>;
@@ -148,3 +150,44 @@ export interface ProviderAppsTable {
 export type ProviderApp = Selectable<ProviderAppsTable>;
 export type NewProviderApp = Insertable<ProviderAppsTable>;
 export type ProviderAppUpdate = Updateable<ProviderAppsTable>;
+
+/** A host app's webhook (migration 0005). */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  description: ColumnType<string, string | undefined, string>;
+  events: string[];
+  /** Vault ciphertext bound to (org, webhook_subscriptions, id, signing_secret). */
+  signing_secret: Buffer;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+export type WebhookSubscription = Selectable<WebhookSubscriptionsTable>;
+export type NewWebhookSubscription = Insertable<WebhookSubscriptionsTable>;
+export type WebhookSubscriptionUpdate = Updateable<WebhookSubscriptionsTable>;
+
+/** One event for one webhook, and its delivery log: attempts, the last answer, the outcome. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  seq: ColumnType<string, never, never>;
+  org_id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  /** The event's `data` (jsonb); written as JSON text. */
+  data: ColumnType<Record<string, unknown>, string, never>;
+  event_created_at: Date;
+  status: ColumnType<'pending' | 'delivered' | 'failed', undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, never, number>;
+  next_attempt_at: ColumnType<Date | null, never, Date | null>;
+  last_attempt_at: ColumnType<Date | null, never, Date | null>;
+  last_status_code: ColumnType<number | null, never, number | null>;
+  last_error: ColumnType<string | null, never, string | null>;
+  last_response_excerpt: ColumnType<string | null, never, string | null>;
+  delivered_at: ColumnType<Date | null, never, Date | null>;
+  created_at: CreatedAt;
+}
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type NewWebhookDelivery = Insertable<WebhookDeliveriesTable>;

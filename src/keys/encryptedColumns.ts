@@ -17,4 +17,5 @@ export const encryptedColumns: readonly EncryptedColumn[] = [
   { table: 'provider_apps', column: 'client_secret', purpose: 'client_secrets' },
   // { table: 'connections', column: 'access_token', purpose: 'tokens' },
   // { table: 'connections', column: 'refresh_token', purpose: 'tokens' },
+  { table: 'webhook_subscriptions', column: 'signing_secret', purpose: 'client_secrets' },
 ];
