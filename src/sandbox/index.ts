@@ -84,7 +84,7 @@ export interface Sandbox {
   faults: Faults;
   requestLog: RequestLog;
   adminUrl: string;
-  microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; issuerFor(tenantId: string): string };
+  microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; discoveryUrlFor(tenant: string): string; issuerFor(tenantId: string): string };
   google: ProviderEndpoints & { emulator: GoogleEmulator; domain: string; driveApiBaseUrl: string; uploadBaseUrl: string };
   webex: ProviderEndpoints & { emulator: WebexEmulator; orgId: string; deliveries: WebhookDelivery[] };
   /** Expires the access tokens issued so far (all, or one user's, by id or email), to force refreshes. */
@@ -131,14 +131,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return target.oauth.registerApp({ clientId, clientSecret: app.clientSecret ?? randomToken(24), redirectUris: [...app.redirectUris], name: app.name ?? 'Runtime app' });
   };
 
+  // Microsoft endpoints are templates, as for the real service: `{tenant}` is common,
+  // organizations, a tenant id or domain; `{tenantid}` in the issuer is the token's `tid`.
   const msDescription = (): Sandbox['microsoft'] => ({
     baseUrl: msOrigin,
     issuer: `${msOrigin}/{tenantid}/v2.0`,
-    authorizationEndpoint: `${msOrigin}/common/oauth2/v2.0/authorize`,
-    tokenEndpoint: `${msOrigin}/common/oauth2/v2.0/token`,
+    authorizationEndpoint: `${msOrigin}/{tenant}/oauth2/v2.0/authorize`,
+    tokenEndpoint: `${msOrigin}/{tenant}/oauth2/v2.0/token`,
     revocationEndpoint: null,
-    jwksUri: `${msOrigin}/common/discovery/v2.0/keys`,
-    discoveryUrl: `${msOrigin}/common/v2.0/.well-known/openid-configuration`,
+    jwksUri: `${msOrigin}/{tenant}/discovery/v2.0/keys`,
+    discoveryUrl: `${msOrigin}/{tenant}/v2.0/.well-known/openid-configuration`,
     userinfoEndpoint: `${msOrigin}/oidc/userinfo`,
     apiBaseUrl: `${msOrigin}/v1.0`,
     apps: appsOf(microsoft.oauth),
@@ -146,6 +148,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     tenants: [...microsoft.store.tenants.values()].map((t) => ({ id: t.id, name: t.name, domain: t.domain })),
     authorizationEndpointFor: (tenant) => `${msOrigin}/${tenant}/oauth2/v2.0/authorize`,
     tokenEndpointFor: (tenant) => `${msOrigin}/${tenant}/oauth2/v2.0/token`,
+    discoveryUrlFor: (tenant) => `${msOrigin}/${tenant}/v2.0/.well-known/openid-configuration`,
     issuerFor: (tenantId) => `${msOrigin}/${tenantId}/v2.0`,
     emulator: microsoft,
   });
@@ -159,8 +162,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     jwksUri: `${gOrigin}/oauth2/v3/certs`,
     discoveryUrl: `${gOrigin}/.well-known/openid-configuration`,
     userinfoEndpoint: `${gOrigin}/v1/userinfo`,
-    // googleapis clients take this as `rootUrl`; Drive lives under drive/v3/ and upload/drive/v3/.
-    apiBaseUrl: `${gOrigin}/`,
+    // googleapis clients take this as `rootUrl`; Drive lives under /drive/v3 and /upload/drive/v3.
+    apiBaseUrl: gOrigin,
     driveApiBaseUrl: `${gOrigin}/drive/v3`,
     uploadBaseUrl: `${gOrigin}/upload/drive/v3`,
     domain: GOOGLE_DOMAIN,
@@ -171,12 +174,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const webexDescription = (): Sandbox['webex'] => ({
     baseUrl: wOrigin,
-    issuer: `${wOrigin}/v1/`,
+    // Webex ID tokens are issued by its identity broker (idbroker.webex.com/idb), served here
+    // under /idb on the same origin as webexapis.com's /v1 paths.
+    issuer: `${wOrigin}/idb`,
     authorizationEndpoint: `${wOrigin}/v1/authorize`,
     tokenEndpoint: `${wOrigin}/v1/access_token`,
     revocationEndpoint: null,
-    jwksUri: `${wOrigin}/v1/verification`,
-    discoveryUrl: `${wOrigin}/v1/.well-known/openid-configuration`,
+    jwksUri: `${wOrigin}/idb/oauth2/v2/keys/verificationjwk`,
+    discoveryUrl: `${wOrigin}/idb/.well-known/openid-configuration`,
     userinfoEndpoint: `${wOrigin}/v1/userinfo`,
     apiBaseUrl: `${wOrigin}/v1`,
     orgId: webex.store.orgId,
@@ -187,7 +192,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
 
   const describe = (): SandboxDescription => {
-    const { emulator: _e, authorizationEndpointFor: _a, tokenEndpointFor: _t, issuerFor: _i, ...ms } = msDescription();
+    const { emulator: _e, authorizationEndpointFor: _a, tokenEndpointFor: _t, discoveryUrlFor: _d, issuerFor: _i, ...ms } = msDescription();
     return {
       https: useHttps,
       caCertPath: tlsMaterial?.caCertPath ?? null,

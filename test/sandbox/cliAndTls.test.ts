@@ -24,9 +24,9 @@ describe('sandbox TLS, CLI and admin description', () => {
       assert.match(leaf.subjectAltName!, /IP Address:127\.0\.0\.1/);
       assert.match(leaf.subjectAltName!, /IP Address:0:0:0:0:0:0:0:1|IP Address:::1/);
       // Untrusted by default: verification is never turned off.
-      await assert.rejects(fetch(b.microsoft.discoveryUrl), (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-      assert.equal((await createTrustingFetch(caPem)(b.microsoft.discoveryUrl)).status, 200);
-      const local = await createTrustingFetch(caPem)(b.microsoft.discoveryUrl.replace('127.0.0.1', 'localhost'));
+      await assert.rejects(fetch(b.microsoft.discoveryUrlFor('common')), (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      assert.equal((await createTrustingFetch(caPem)(b.microsoft.discoveryUrlFor('common'))).status, 200);
+      const local = await createTrustingFetch(caPem)(b.microsoft.discoveryUrlFor('common').replace('127.0.0.1', 'localhost'));
       assert.equal(local.status, 200);
       await b.close();
       const plain = await startSandbox({ dataDir, https: false });
@@ -61,6 +61,9 @@ describe('sandbox TLS, CLI and admin description', () => {
         assert.ok(new Set(p.accounts.map((a: any) => a.timeZone)).size >= 3, 'accounts are in different time zones');
       }
       assert.equal(d.providers.google.revocationEndpoint, `${d.providers.google.baseUrl}/revoke`);
+      // Templates like the real Microsoft endpoints, so Tether can fill in the tenant as in production.
+      assert.equal(d.providers.microsoft.tokenEndpoint, `${d.providers.microsoft.baseUrl}/{tenant}/oauth2/v2.0/token`);
+      assert.equal(d.providers.microsoft.issuer, `${d.providers.microsoft.baseUrl}/{tenantid}/v2.0`);
       const f = createTrustingFetch(readFileSync(d.caCertPath, 'utf8'));
       const jwks = (await (await f(d.providers.webex.jwksUri)).json()) as { keys: unknown[] };
       assert.equal(jwks.keys.length, 1);

@@ -25,7 +25,7 @@ describe('sandbox fault knobs', () => {
   };
   const refreshWith = (rt: string) => {
     const app = sb.microsoft.apps[0]!;
-    return sb.fetch(sb.microsoft.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: rt, client_id: app.clientId, client_secret: app.clientSecret }) });
+    return sb.fetch(sb.microsoft.tokenEndpointFor('common'), { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: rt, client_id: app.clientId, client_secret: app.clientSecret }) });
   };
 
   it('adds latency', async () => {

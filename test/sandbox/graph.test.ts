@@ -194,7 +194,7 @@ describe('Microsoft Graph drive emulator', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.value, true);
     assert.equal((await getJson(sb, `${api}/me`, t.access_token)).status, 200);
-    const refresh = await sb.fetch(sb.microsoft.tokenEndpoint, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.refresh_token!, client_id: app.clientId, client_secret: app.clientSecret }) });
+    const refresh = await sb.fetch(sb.microsoft.tokenEndpointFor('common'), { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.refresh_token!, client_id: app.clientId, client_secret: app.clientSecret }) });
     assert.equal(refresh.status, 400);
     assert.deepEqual(((await refresh.json()) as { error_codes: number[] }).error_codes, [50173]);
     const denied = await getJson(sb, `${api}/me/revokeSignInSessions`, token, { method: 'POST' });

@@ -30,7 +30,7 @@ describe('Microsoft identity platform v2 emulator', () => {
 
   async function redeem(code: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
     const app = sb.microsoft.apps[0]!;
-    const res = await sb.fetch(sb.microsoft.tokenEndpoint, {
+    const res = await sb.fetch(sb.microsoft.tokenEndpointFor('common'), {
       method: 'POST',
       headers,
       body: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: app.clientId, client_secret: app.clientSecret, ...fields }),
@@ -75,7 +75,7 @@ describe('Microsoft identity platform v2 emulator', () => {
     const discovery = (await (await sb.fetch(`${sb.microsoft.baseUrl}/${megan.organization}/v2.0/.well-known/openid-configuration`)).json()) as Record<string, string>;
     assert.equal(discovery.issuer, sb.microsoft.issuerFor(megan.organization));
     assert.equal(discovery.token_endpoint, `${sb.microsoft.baseUrl}/${megan.organization}/oauth2/v2.0/token`);
-    const common = (await (await sb.fetch(sb.microsoft.discoveryUrl)).json()) as Record<string, string>;
+    const common = (await (await sb.fetch(sb.microsoft.discoveryUrlFor('common'))).json()) as Record<string, string>;
     assert.equal(common.issuer, `${sb.microsoft.baseUrl}/{tenantid}/v2.0`);
     const jwks = (await (await sb.fetch(discovery.jwks_uri!)).json()) as { keys: never[] };
     const { payload, protectedHeader } = await jwtVerify(body.id_token, createLocalJWKSet(jwks), { issuer: discovery.issuer, audience: sb.microsoft.apps[0]!.clientId });
@@ -132,14 +132,14 @@ describe('Microsoft identity platform v2 emulator', () => {
     assert.equal(inBody.status, 401);
     assertAad(inBody.body, 'invalid_client', 7000215);
     const code = await codeFor(sb.microsoft.accounts[0]!.email);
-    const basicBad = await sb.fetch(sb.microsoft.tokenEndpoint, {
+    const basicBad = await sb.fetch(sb.microsoft.tokenEndpointFor('common'), {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${app.clientId}:wrong`).toString('base64')}` },
       body: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
     });
     assert.equal(basicBad.status, 401);
     assertAad((await basicBad.json()) as Record<string, any>, 'invalid_client', 7000215);
-    const basicGood = await sb.fetch(sb.microsoft.tokenEndpoint, {
+    const basicGood = await sb.fetch(sb.microsoft.tokenEndpointFor('common'), {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${app.clientId}:${encodeURIComponent(app.clientSecret)}`).toString('base64')}` },
       body: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
@@ -158,7 +158,7 @@ describe('Microsoft identity platform v2 emulator', () => {
   it('rotates the refresh token on every use and retires the used one', async () => {
     const app = sb.microsoft.apps[0]!;
     const first = await microsoftSignIn(sb, sb.microsoft.accounts[0]!.email);
-    const refresh = (rt: string) => sb.fetch(sb.microsoft.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: rt, client_id: app.clientId, client_secret: app.clientSecret }) });
+    const refresh = (rt: string) => sb.fetch(sb.microsoft.tokenEndpointFor('common'), { method: 'POST', body: form({ grant_type: 'refresh_token', refresh_token: rt, client_id: app.clientId, client_secret: app.clientSecret }) });
     const r1 = await refresh(first.refresh_token!);
     assert.equal(r1.status, 200);
     const b1 = (await r1.json()) as Record<string, string>;
@@ -177,7 +177,7 @@ describe('Microsoft identity platform v2 emulator', () => {
     assert.deepEqual(app.redirectUris, ['https://app.example.test/cb']);
     const back = await completeSignIn(sb.fetch, await authorize({ clientId: app.clientId, redirectUri: 'https://app.example.test/cb' }), { login: sb.microsoft.accounts[0]!.email });
     assert.equal(back.origin, 'https://app.example.test');
-    const tok = await sb.fetch(sb.microsoft.tokenEndpoint, { method: 'POST', body: form({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: 'https://app.example.test/cb', client_id: app.clientId, client_secret: app.clientSecret }) });
+    const tok = await sb.fetch(sb.microsoft.tokenEndpointFor('common'), { method: 'POST', body: form({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: 'https://app.example.test/cb', client_id: app.clientId, client_secret: app.clientSecret }) });
     assert.equal(tok.status, 200);
     const unknown = await sb.fetch(await authorize({ clientId: '00000000-0000-0000-0000-000000000000' }));
     assert.equal(unknown.status, 400);

@@ -1,5 +1,5 @@
 // Webex integration OAuth: /v1/authorize (sign-in + consent page), /v1/access_token, and the
-// OpenID Connect endpoints (discovery, /v1/verification JWKS, /v1/userinfo).
+// OpenID Connect side: the identity broker's issuer, discovery and JWKS under /idb, and /v1/userinfo.
 // https://developer.webex.com/docs/integrations
 import type { Faults } from '../common/faults.ts';
 import { basicCredentials, bearerToken, escapeHtml, html, json, parseForm, redirect, type Router, type SbRequest, type SbResponse } from '../common/http.ts';
@@ -96,7 +96,7 @@ async function tokenResponse(ctx: WebexOAuthContext, req: SbRequest, grant: Gran
     const person = ctx.store.people.get(grant.userId)!;
     const now = Math.floor(ctx.faults.now() / 1000);
     body.id_token = await ctx.key.sign({
-      iss: `${req.origin}/v1/`,
+      iss: `${req.origin}/idb`,
       sub: person.uuid,
       aud: grant.clientId,
       iat: now,
@@ -156,15 +156,15 @@ export function addWebexOAuthRoutes(router: Router, ctx: WebexOAuthContext): voi
     .add('GET', /^\/v1\/authorize$/, (req) => authorizeGet(ctx, req))
     .add('POST', /^\/v1\/authorize$/, (req) => authorizePost(ctx, req))
     .add('POST', /^\/v1\/access_token$/, (req) => accessToken(ctx, req))
-    .add('GET', /^\/v1\/verification$/, () => json(200, { keys: [ctx.key.publicJwk] }))
+    .add('GET', /^\/idb\/oauth2\/v2\/keys\/verificationjwk$/, () => json(200, { keys: [ctx.key.publicJwk] }))
     .add('GET', /^\/v1\/userinfo$/, (req) => userinfo(ctx, req))
-    .add('GET', /^\/v1\/\.well-known\/openid-configuration$/, (req) =>
+    .add('GET', /^\/idb\/\.well-known\/openid-configuration$/, (req) =>
       json(200, {
-        issuer: `${req.origin}/v1/`,
+        issuer: `${req.origin}/idb`,
         authorization_endpoint: `${req.origin}/v1/authorize`,
         token_endpoint: `${req.origin}/v1/access_token`,
         userinfo_endpoint: `${req.origin}/v1/userinfo`,
-        jwks_uri: `${req.origin}/v1/verification`,
+        jwks_uri: `${req.origin}/idb/oauth2/v2/keys/verificationjwk`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
