@@ -10,6 +10,8 @@ import { resolveOperatorToken } from './operatorToken.ts';
 import { EndpointProfiles } from './providers/profiles.ts';
 import { AccountsService } from './services/accounts.ts';
 import { ProviderAppsService } from './services/providerApps.ts';
+import { WebhookDeliverer } from './services/webhookDelivery.ts';
+import { WebhooksService } from './services/webhooks.ts';
 import { ApiKeysService } from './services/apiKeys.ts';
 import { AuthService } from './services/auth.ts';
 
@@ -44,7 +46,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     });
     const keyManagement = new KeyManagement(db, keys, { logger: logger.child({ component: 'keys' }) });
     const vault = new Vault(db, keys, { cacheTtlMs: config.keys.dataKeyCacheSeconds * 1000, logger: logger.child({ component: 'vault' }) });
-    queue = await startQueue({ pool, logger, auth, keys: keyManagement, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
+    const webhookDeliverer = new WebhookDeliverer(db, vault, config.webhooks, logger.child({ component: 'webhooks' }));
+    queue = await startQueue({ pool, logger, auth, keys: keyManagement, webhookDeliverer, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
     const jobQueue = queue;
     await queueRewrapIfNeeded(database, keys, logger);
     const profiles = new EndpointProfiles(config.profiles);
@@ -60,6 +63,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       vault,
       profiles,
       providerApps: new ProviderAppsService(db, vault, profiles, config.publicUrl),
+      webhooks: new WebhooksService(db, vault, config.webhooks),
       readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],
       queueDepth: () => jobQueue.depth(),
     };
@@ -79,6 +83,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       close() {
         closing ??= (async () => {
           await Promise.all([server.close(), jobQueue.stop()]);
+          await webhookDeliverer.close();
           await database.close();
         })();
         return closing;

@@ -87,6 +87,20 @@ export const configSchema = z.strictObject({
       allowedReturnOrigins: z.array(origin).default([]),
     })
     .prefault({}),
+  /** Webhooks to host apps (README "Webhooks"). */
+  webhooks: z
+    .strictObject({
+      /** Allow private, loopback and link-local targets, and plain http: development, or host apps on your own network. */
+      allowPrivateTargets: z.stringbool().or(z.boolean()).default(false),
+      /** Time for one delivery attempt (connect, send, answer), in milliseconds. */
+      timeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
+      /** Attempts per delivery before it is marked failed. */
+      maxAttempts: z.coerce.number().int().min(1).max(30).default(8),
+      /** Backoff: the delay after the first failed attempt, doubling (with jitter) up to retryMaxMs. */
+      retryBaseMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+      retryMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(6 * 3_600_000),
+    })
+    .prefault({}),
   jobs: z
     .strictObject({
       concurrency: z.coerce.number().int().min(1).max(64).default(4),
@@ -151,5 +165,10 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_KEYS_CACHE_SECONDS', ['keys', 'dataKeyCacheSeconds']],
   ['TETHER_KEYS_SERVE_HOST', ['keys', 'serveHost']],
   ['TETHER_KEYS_SERVE_PORT', ['keys', 'servePort']],
+  ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
+  ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
+  ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],
+  ['TETHER_WEBHOOKS_RETRY_BASE_MS', ['webhooks', 'retryBaseMs']],
+  ['TETHER_WEBHOOKS_RETRY_MAX_MS', ['webhooks', 'retryMaxMs']],
   ['TETHER_ALLOWED_RETURN_ORIGINS', ['connect', 'allowedReturnOrigins'], 'list'], // comma-separated
 ];

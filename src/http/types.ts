@@ -7,6 +7,7 @@ import type { Logger } from '../logging.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
 import type { AccountsService } from '../services/accounts.ts';
 import type { ProviderAppsService } from '../services/providerApps.ts';
+import type { WebhooksService } from '../services/webhooks.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
 import type { AuthService } from '../services/auth.ts';
 import type { CallContext, Principal, UserPrincipal } from '../services/context.ts';
@@ -50,6 +51,8 @@ export interface Services {
   vault: Vault;
   profiles: EndpointProfiles;
   providerApps: ProviderAppsService;
+  /** Webhooks to host apps; `webhooks.emit(tx, event)` raises an event (see services/webhooks.ts). */
+  webhooks: WebhooksService;
   /** Reports readiness problems (database, migrations, key service); empty when ready. */
   readiness(): Promise<string[]>;
   /** Number of jobs waiting in the queue, for /metrics. */

@@ -5,6 +5,8 @@ import type { Logger } from '../logging.ts';
 import type { AuthService } from '../services/auth.ts';
 import { purgeExpiredSessionsTask } from './PurgeExpiredSessionsTask.ts';
 import { REWRAP_DATA_KEYS, rewrapDataKeysTask } from './RewrapDataKeysTask.ts';
+import { DELIVER_WEBHOOK, deliverWebhookTask } from './DeliverWebhookTask.ts';
+import type { WebhookDeliverer } from '../services/webhookDelivery.ts';
 
 /**
  * Tether's job queue: graphile-worker on the same Postgres, inside the Tether process. Jobs are
@@ -26,10 +28,15 @@ export const crontab = [
 export interface TaskDependencies {
   auth: AuthService;
   keys: KeyManagement;
+  webhookDeliverer: WebhookDeliverer;
 }
 
 export function taskList(deps: TaskDependencies): TaskList {
-  return { purge_expired_sessions: purgeExpiredSessionsTask(deps.auth), [REWRAP_DATA_KEYS]: rewrapDataKeysTask(deps.keys) };
+  return {
+    purge_expired_sessions: purgeExpiredSessionsTask(deps.auth),
+    [REWRAP_DATA_KEYS]: rewrapDataKeysTask(deps.keys),
+    [DELIVER_WEBHOOK]: deliverWebhookTask(deps.webhookDeliverer),
+  };
 }
 
 /**
@@ -57,6 +64,7 @@ export async function startQueue(options: {
   logger: Logger;
   auth: AuthService;
   keys: KeyManagement;
+  webhookDeliverer: WebhookDeliverer;
   concurrency: number;
   enabled: boolean;
 }): Promise<JobQueue> {
@@ -71,7 +79,7 @@ export async function startQueue(options: {
     concurrency: options.concurrency,
     noHandleSignals: true, // Tether's own shutdown stops the runner in order
     pollInterval: 2000,
-    taskList: taskList({ auth: options.auth, keys: options.keys }),
+    taskList: taskList({ auth: options.auth, keys: options.keys, webhookDeliverer: options.webhookDeliverer }),
     crontab,
     logger: workerLogger(logger),
   });
