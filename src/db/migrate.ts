@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_keys.ts';
 import * as m0003 from './migrations/0003_provider_apps.ts';
+import * as m0004 from './migrations/0004_connections.ts';
 import * as m0005 from './migrations/0005_webhooks.ts';
 
 /**
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_keys': m0002,
   '0003_provider_apps': m0003,
+  '0004_connections': m0004,
   '0005_webhooks': m0005,
 };
 

@@ -12,6 +12,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   data_keys: DataKeysTable;
   provider_apps: ProviderAppsTable;
+  connect_sessions: ConnectSessionsTable;
+  connections: ConnectionsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }
@@ -191,3 +193,62 @@ export interface WebhookDeliveriesTable {
 }
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type NewWebhookDelivery = Insertable<WebhookDeliveriesTable>;
+
+/** One OAuth authorization in progress (migration 0004). Secrets only as hashes or Vault ciphertext. */
+export interface ConnectSessionsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  provider_app_id: string;
+  /** SHA-256 of the token in the connect URL. */
+  token_hash: Buffer;
+  return_to: string;
+  name: string | null;
+  shared: boolean;
+  shared_group_ids: string[];
+  /** SHA-256 of the OAuth `state`; set when the browser opens the connect URL. */
+  state_hash: Buffer | null;
+  /** SHA-256 of the browser-binding cookie. */
+  browser_hash: Buffer | null;
+  /** Vault ciphertext of the PKCE verifier, bound to (org, connect_sessions, id, code_verifier). */
+  code_verifier: Buffer | null;
+  nonce: string | null;
+  expires_at: Date;
+  opened_at: Date | null;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+export type ConnectSession = Selectable<ConnectSessionsTable>;
+
+export type ConnectionStatus = 'active' | 'refreshing-failed' | 'needs-reauth' | 'revoked';
+
+export interface ConnectionsTable {
+  id: string;
+  org_id: string;
+  provider_app_id: string;
+  owner_user_id: string;
+  name: string;
+  shared: boolean;
+  group_ids: string[];
+  /** Opaque handle of a shared connection (seed 002), for a host app's page config. */
+  handle: string | null;
+  account_issuer: string;
+  account_tenant: string | null;
+  account_subject: string;
+  account_email: string | null;
+  account_display_name: string | null;
+  scopes: string[];
+  /** Vault ciphertexts bound to (org, connections, id, access_token | refresh_token). */
+  access_token: Buffer | null;
+  refresh_token: Buffer | null;
+  access_token_expires_at: Date | null;
+  refresh_token_expires_at: Date | null;
+  status: ConnectionStatus;
+  status_reason: string | null;
+  /** Bumped by every update: a refresh that read an older row loses its compare-and-swap. */
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+export type Connection = Selectable<ConnectionsTable>;
+export type NewConnection = Insertable<ConnectionsTable>;

@@ -15,7 +15,8 @@ export interface EncryptedColumn {
  */
 export const encryptedColumns: readonly EncryptedColumn[] = [
   { table: 'provider_apps', column: 'client_secret', purpose: 'client_secrets' },
-  // { table: 'connections', column: 'access_token', purpose: 'tokens' },
-  // { table: 'connections', column: 'refresh_token', purpose: 'tokens' },
+  { table: 'connect_sessions', column: 'code_verifier', purpose: 'tokens' },
+  { table: 'connections', column: 'access_token', purpose: 'tokens' },
+  { table: 'connections', column: 'refresh_token', purpose: 'tokens' },
   { table: 'webhook_subscriptions', column: 'signing_secret', purpose: 'client_secrets' },
 ];

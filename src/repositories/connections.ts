@@ -1,0 +1,70 @@
+import type { Queryable } from '../db/database.ts';
+import type { Connection, ConnectionsTable, Database, NewConnection } from '../db/schema.ts';
+import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
+
+/** Who may see a connection: its owner, members of its groups when shared, and (all) org admins. */
+export interface Viewer {
+  userId: string;
+  groupIds: readonly string[];
+  admin: boolean;
+}
+
+export const connectionsRepository = {
+  findById(db: Queryable, orgId: string, id: string): Promise<Connection | undefined> {
+    return db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  },
+  findVisible(db: Queryable, orgId: string, id: string, viewer: Viewer): Promise<Connection | undefined> {
+    return visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('id', '=', id), viewer).executeTakeFirst();
+  },
+  listVisible(db: Queryable, orgId: string, viewer: Viewer, page: { after?: string; limit: number }): Promise<Connection[]> {
+    let query = visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId), viewer);
+    if (page.after) query = query.where('id', '>', page.after);
+    return query.orderBy('id').limit(page.limit).execute();
+  },
+  /** The connection of this account, app and owner, locked for the reconnect that updates it. */
+  findAccountForUpdate(db: Queryable, key: { orgId: string; providerAppId: string; ownerUserId: string; issuer: string; subject: string }): Promise<Connection | undefined> {
+    return db
+      .selectFrom('connections')
+      .selectAll()
+      .where('org_id', '=', key.orgId)
+      .where('provider_app_id', '=', key.providerAppId)
+      .where('owner_user_id', '=', key.ownerUserId)
+      .where('account_issuer', '=', key.issuer)
+      .where('account_subject', '=', key.subject)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+  /** Inserts unless the same account already has a connection (a concurrent callback won): undefined then. */
+  insertIfAbsent(db: Queryable, connection: NewConnection): Promise<Connection | undefined> {
+    return db
+      .insertInto('connections')
+      .values(connection)
+      .onConflict((oc) => oc.columns(['org_id', 'provider_app_id', 'owner_user_id', 'account_issuer', 'account_subject']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  },
+  /** Every change bumps `version`, so a refresh that read an older row loses its compare-and-swap. */
+  update(db: Queryable, orgId: string, id: string, changes: Updateable<ConnectionsTable>): Promise<Connection | undefined> {
+    return db
+      .updateTable('connections')
+      .set((eb) => ({ ...changes, version: eb('version', '+', 1), updated_at: new Date() }))
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  },
+  async delete(db: Queryable, orgId: string, id: string): Promise<boolean> {
+    const result = await db.deleteFrom('connections').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  },
+};
+
+function visible<Q extends SelectQueryBuilder<Database, 'connections', Connection>>(query: Q, viewer: Viewer): Q {
+  if (viewer.admin) return query;
+  return query.where((eb) =>
+    eb.or([
+      eb('owner_user_id', '=', viewer.userId),
+      ...(viewer.groupIds.length > 0 ? [eb.and([eb('shared', '=', true), sql<boolean>`group_ids && ${[...viewer.groupIds]}::uuid[]`])] : []),
+    ]),
+  ) as Q;
+}
