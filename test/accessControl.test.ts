@@ -14,6 +14,8 @@ import pg from 'pg';
 import type { RegisteredRoute } from '../src/http/server.ts';
 import { createOrgFixture, type Auth, type OrgFixture, type Response, type TestTether, startTestTether } from './support/tether.ts';
 
+/** Each org's webhook (made in `before`; the shared fixture stays as it is). */
+const webhookOf = new Map<string, string>();
 /** How to fill a path parameter, by name, from an org's objects. Every value is tried. */
 const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   orgId: (o) => [o.orgId],
@@ -21,6 +23,7 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   groupId: (o) => [o.group.id],
   keyId: (o) => [o.apiKey.id],
   appId: (o) => [o.providerApp.id],
+  webhookId: (o) => [webhookOf.get(o.orgId)!],
 };
 
 /**
@@ -40,13 +43,15 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/api-keys': { name: 'probe' },
   'POST /api/v1/provider-apps': { provider: 'google', displayName: 'Probe', clientId: 'probe', clientSecret: 'probe' },
   'PATCH /api/v1/provider-apps/:appId': { displayName: 'Probe' },
+  'POST /api/v1/webhooks': { url: 'https://hooks.example.com/probe', events: ['connection.created'] },
+  'PATCH /api/v1/webhooks/:webhookId': { description: 'Probe' },
 };
 
 /** Public routes may have path parameters only when they serve no org data (the docs' static files). */
 const PUBLIC_ROUTES_WITH_PARAMS = new Set(['GET /docs/static/*']);
 
 /** The list routes an org admin reads; none may ever show another org's objects. */
-const LIST_ROUTES = ['/api/v1/users', '/api/v1/groups', '/api/v1/api-keys', '/api/v1/audit-events'];
+const LIST_ROUTES = ['/api/v1/users', '/api/v1/groups', '/api/v1/api-keys', '/api/v1/audit-events', '/api/v1/webhooks'];
 
 interface Caller {
   name: string;
@@ -81,6 +86,11 @@ describe('access control across orgs (every route)', () => {
     await db.connect();
     a = await createOrgFixture(t, 'org-a');
     b = await createOrgFixture(t, 'org-b');
+    for (const org of [a, b]) {
+      const webhook = await t.http.post('/api/v1/webhooks', { url: `https://hooks.example.com/${org.slug}`, events: ['connection.created'] }, org.admin.session);
+      assert.equal(webhook.status, 201, webhook.text);
+      webhookOf.set(org.orgId, webhook.body.webhook.id);
+    }
     openapi = (await t.http.get('/api/v1/openapi.json')).body;
   });
   after(async () => {
@@ -177,12 +187,13 @@ describe('access control across orgs (every route)', () => {
   });
 
   it("never lists org B's objects to org A", async () => {
-    const bIds = [b.orgId, b.admin.id, b.member.id, b.group.id, b.apiKey.id];
+    const bIds = [b.orgId, b.admin.id, b.member.id, b.group.id, b.apiKey.id, webhookOf.get(b.orgId)!];
     const aIds: Record<string, string> = {
       '/api/v1/users': a.member.id,
       '/api/v1/groups': a.group.id,
       '/api/v1/api-keys': a.apiKey.id,
       '/api/v1/audit-events': a.group.id,
+      '/api/v1/webhooks': webhookOf.get(a.orgId)!,
     };
     for (const caller of [a.admin.session, a.asAdmin]) {
       for (const list of LIST_ROUTES) {

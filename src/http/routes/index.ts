@@ -34,6 +34,14 @@ import { getUser } from './users/getUser.ts';
 import { listUsers } from './users/listUsers.ts';
 import { patchUser } from './users/patchUser.ts';
 import { postUser } from './users/postUser.ts';
+import { deleteWebhook } from './webhooks/deleteWebhook.ts';
+import { getWebhook } from './webhooks/getWebhook.ts';
+import { listWebhookDeliveries } from './webhooks/listWebhookDeliveries.ts';
+import { listWebhooks } from './webhooks/listWebhooks.ts';
+import { patchWebhook } from './webhooks/patchWebhook.ts';
+import { postWebhook } from './webhooks/postWebhook.ts';
+import { postWebhookSecret } from './webhooks/postWebhookSecret.ts';
+import { postWebhookTest } from './webhooks/postWebhookTest.ts';
 
 /** Every HTTP endpoint, explicitly. */
 export const routes: readonly Route[] = [
@@ -45,4 +53,5 @@ export const routes: readonly Route[] = [
   listApiKeys, postApiKey, deleteApiKey,
   listAuditEvents,
   listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp,
+  listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
 ];
