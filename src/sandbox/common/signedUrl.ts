@@ -1,8 +1,9 @@
 // Short-lived, pre-authenticated URLs (download, thumbnail and upload URLs), as providers hand out:
 // an HMAC over the resource and expiry, with a per-process key.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const key = randomBytes(32);
+// A KeyObject, created once: HMACs are computed for every item of every listing.
+const key = createSecretKey(randomBytes(32));
 
 export function signResource(resource: string, expiresAtMs: number): string {
   const exp = Math.floor(expiresAtMs / 1000).toString(36);

@@ -139,7 +139,10 @@ export function listFiles(ctx: DriveContext, req: SbRequest, caller: GCaller): S
     if (corpora === 'drive') return false;
     return true;
   };
-  const matching = [...ctx.store.files.values()].filter((f) => inCorpus(f) && canSee(ctx, caller, f) && (!pred || pred(f, qctx)));
+  // A top-level `'<id>' in parents` narrows the candidates to that folder's children (an index
+  // lookup instead of a scan of every file); the full predicate still decides.
+  const candidates = pred?.parentHint !== undefined ? ctx.store.childrenOf(qctx.alias(pred.parentHint)) : ctx.store.files.values();
+  const matching = [...candidates].filter((f) => inCorpus(f) && canSee(ctx, caller, f) && (!pred || pred(f, qctx)));
   const keyed = matching.map((f) => ({ f, k: sortKeyOf(ctx, f, order) }));
   keyed.sort((a, b) => compareKeys(a.k, a.f.id, b.k, b.f.id, order));
   // The page token is bound to the query and names the last item's sort key, so pages stay

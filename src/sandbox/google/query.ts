@@ -15,7 +15,10 @@ export interface QueryContext {
   text(file: GFile): string;
 }
 
-export type Predicate = (f: GFile, ctx: QueryContext) => boolean;
+export type Predicate = ((f: GFile, ctx: QueryContext) => boolean) & {
+  /** Set when every match must have this parent (a top-level `'<id>' in parents` conjunct). */
+  parentHint?: string;
+};
 
 export class QueryError extends Error {}
 
@@ -114,7 +117,7 @@ export function parseQuery(q: string): Predicate {
       const value = tok.v;
       switch (coll) {
         case 'parents':
-          return (f, ctx) => f.parents.includes(ctx.alias(value));
+          return Object.assign((f: GFile, ctx: QueryContext) => f.parents.includes(ctx.alias(value)), { parentHint: value });
         case 'owners':
           return (f, ctx) => ctx.ownerEmail(f) === value.toLowerCase();
         case 'writers':
@@ -210,7 +213,8 @@ export function parseQuery(q: string): Predicate {
       pos++;
       const l = left;
       const r = unary();
-      left = (f, c) => l(f, c) && r(f, c);
+      const hint = l.parentHint ?? r.parentHint;
+      left = Object.assign((f: GFile, c: QueryContext) => l(f, c) && r(f, c), hint !== undefined ? { parentHint: hint } : {});
     }
     return left;
   };

@@ -88,6 +88,8 @@ export class MsStore {
   readonly links = new Map<string, MsLink>();
   readonly #children = new Map<string, Set<string>>();
   readonly #sorted = new Map<string, MsItem[]>();
+  /** Folder sizes (sum of descendants), dropped on any change to the tree or to contents. */
+  readonly #folderSizes = new Map<string, number>();
   #seq = 0;
 
   tenantByIdOrDomain(t: string): MsTenant | undefined {
@@ -120,7 +122,13 @@ export class MsStore {
     return out;
   }
 
+  /** Call after changing an item's content in place. */
+  contentChanged(): void {
+    this.#folderSizes.clear();
+  }
+
   addItem(item: MsItem): MsItem {
+    this.#folderSizes.clear();
     this.items.set(item.id, item);
     if (item.parentId) {
       let set = this.#children.get(item.parentId);
@@ -181,6 +189,7 @@ export class MsStore {
   }
 
   move(item: MsItem, newParentId: string): void {
+    this.#folderSizes.clear();
     if (item.parentId) {
       this.#children.get(item.parentId)?.delete(item.id);
       this.#sorted.delete(item.parentId);
@@ -197,6 +206,7 @@ export class MsStore {
   }
 
   remove(item: MsItem): void {
+    this.#folderSizes.clear();
     for (const child of [...this.children(item.id)]) this.remove(child);
     if (item.parentId) {
       this.#children.get(item.parentId)?.delete(item.id);
@@ -218,8 +228,11 @@ export class MsStore {
 
   sizeOf(item: MsItem): number {
     if (!item.isFolder) return this.contentOf(item).length;
+    const cached = this.#folderSizes.get(item.id);
+    if (cached !== undefined) return cached;
     let total = 0;
     for (const c of this.children(item.id)) total += this.sizeOf(c);
+    this.#folderSizes.set(item.id, total);
     return total;
   }
 }

@@ -13,8 +13,11 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+const guidCache = new Map<string, string>();
 function itemGuid(item: MsItem): string {
-  return guid(item.id).toUpperCase();
+  let g = guidCache.get(item.id);
+  if (!g) guidCache.set(item.id, (g = guid(item.id).toUpperCase()));
+  return g;
 }
 
 export function eTag(item: MsItem): string {

@@ -81,6 +81,7 @@ function writeFile(ctx: GraphContext, req: SbRequest, caller: Caller, drive: MsD
     existing.modifiedAt = now;
     existing.modifiedBy = caller.user.id;
     existing.version += 1;
+    ctx.store.contentChanged();
     return [200, existing];
   }
   const finalName = existing ? uniqueName(ctx, parentId, name) : name;
