@@ -11,17 +11,35 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, td, crc]);
 }
 
-/** A truecolor PNG of a diagonal gradient between two colours derived from `seed`. */
+const cache = new Map<string, Buffer>();
+
+/** A truecolor PNG of a diagonal gradient between two colours derived from `seed` (memoised). */
 export function gradientPng(width: number, height: number, seed: number): Buffer {
+  const key = `${width}x${height}:${seed}`;
+  let png = cache.get(key);
+  if (!png) {
+    png = encodeGradient(width, height, seed);
+    if (cache.size > 256) cache.clear();
+    cache.set(key, png);
+  }
+  return png;
+}
+
+function encodeGradient(width: number, height: number, seed: number): Buffer {
   const a = [(seed * 97) % 256, (seed * 57 + 80) % 256, (seed * 31 + 160) % 256];
-  const b = [255 - a[0]!, 255 - a[1]!, 255 - a[2]!];
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let o = 0;
+  const d = [255 - 2 * a[0]!, 255 - 2 * a[1]!, 255 - 2 * a[2]!]; // b - a, with b = 255 - a
+  const stride = width * 3 + 1;
+  const raw = new Uint8Array(stride * height);
+  const fx = 0.5 / Math.max(1, width - 1);
+  const fy = 0.5 / Math.max(1, height - 1);
   for (let y = 0; y < height; y++) {
-    raw[o++] = 0; // filter: none
+    let o = y * stride + 1; // byte 0 of each row: filter type 0 (none)
+    const ty = y * fy;
     for (let x = 0; x < width; x++) {
-      const t = (x / Math.max(1, width - 1) + y / Math.max(1, height - 1)) / 2;
-      for (let c = 0; c < 3; c++) raw[o++] = Math.round(a[c]! * (1 - t) + b[c]! * t);
+      const t = x * fx + ty;
+      raw[o++] = (a[0]! + d[0]! * t + 0.5) | 0;
+      raw[o++] = (a[1]! + d[1]! * t + 0.5) | 0;
+      raw[o++] = (a[2]! + d[2]! * t + 0.5) | 0;
     }
   }
   const ihdr = Buffer.alloc(13);
@@ -29,7 +47,9 @@ export function gradientPng(width: number, height: number, seed: number): Buffer
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // truecolor
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  // Fast compression: these are test fixtures, generated on every start.
+  const idat = deflateSync(raw, { level: 1 });
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Scales (w, h) to fit within `box` on its longer side, as thumbnail services do. */

@@ -139,6 +139,15 @@ export function permissionsOf(ctx: DriveContext, file: GFile): GPermission[] {
   });
 }
 
+const checksumCache = new WeakMap<GFile, { version: number; md5: string; sha1: string; sha256: string }>();
+function checksums(file: GFile, content: Buffer): { md5: string; sha1: string; sha256: string } {
+  const c = checksumCache.get(file);
+  if (c && c.version === file.version) return c;
+  const fresh = { version: file.version, md5: createHash('md5').update(content).digest('hex'), sha1: createHash('sha1').update(content).digest('hex'), sha256: createHash('sha256').update(content).digest('hex') };
+  checksumCache.set(file, fresh);
+  return fresh;
+}
+
 export function fileJson(ctx: DriveContext, origin: string, caller: GCaller, file: GFile): Record<string, unknown> {
   const { store } = ctx;
   const role = roleOf(ctx, file, caller.user);
@@ -198,9 +207,10 @@ export function fileJson(ctx: DriveContext, origin: string, caller: GCaller, fil
     const ext = file.name.includes('.') ? file.name.split('.').pop()! : '';
     out.fullFileExtension = ext;
     out.fileExtension = ext;
-    out.md5Checksum = createHash('md5').update(content).digest('hex');
-    out.sha1Checksum = createHash('sha1').update(content).digest('hex');
-    out.sha256Checksum = createHash('sha256').update(content).digest('hex');
+    const sums = checksums(file, content);
+    out.md5Checksum = sums.md5;
+    out.sha1Checksum = sums.sha1;
+    out.sha256Checksum = sums.sha256;
     out.size = String(content.length);
     out.headRevisionId = `0B${createHash('sha1').update(`${file.id}:${file.version}`).digest('base64url').slice(0, 30)}`;
   }

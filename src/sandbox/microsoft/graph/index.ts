@@ -5,6 +5,7 @@ import { graphError } from '../errors.ts';
 import { authenticate, canReadUsers, checkDriveAccess, type Caller } from './access.ts';
 import type { GraphContext } from './context.ts';
 import { children, content, download, getItem, search, thumbnailBytes, thumbnails } from './items.ts';
+import type { MsSite } from '../store.ts';
 import { resolveDrive, resolveItem } from './resolve.ts';
 import { iso, driveJson, userJson } from './serialize.ts';
 import { createLink, permissions, preview, previewPage, shares } from './sharing.ts';
@@ -16,6 +17,19 @@ function err(ctx: GraphContext, req: SbRequest, status: number, code?: string, m
 
 function stripNamespace(action: string): string {
   return action.replace(/^\/microsoft\.graph\./, '/');
+}
+
+function siteJson(s: MsSite) {
+  return {
+    createdDateTime: iso(s.createdAt),
+    description: s.description,
+    id: s.id,
+    lastModifiedDateTime: iso(s.createdAt),
+    name: s.name,
+    webUrl: s.webUrl,
+    displayName: s.displayName,
+    siteCollection: { hostname: new URL(s.webUrl).hostname },
+  };
 }
 
 function collection(req: SbRequest, context: string, value: unknown[]): SbResponse {
@@ -109,23 +123,22 @@ function graph(ctx: GraphContext, req: SbRequest): SbResponse {
     if (denied) return denied;
     return collection(req, 'drives', [driveJson(ctx, drive)]);
   }
+  // GET /sites?search={query}: the sites of the caller's tenant whose name matches ('*' = all).
+  if (path === '/sites' && req.method === 'GET') {
+    const search = req.query.get('search');
+    if (search === null) return err(ctx, req, 400, 'invalidRequest', 'Cannot enumerate sites');
+    if (!['Sites.Read.All', 'Sites.ReadWrite.All'].some((x) => caller.scopes.has(x))) return err(ctx, req, 403, 'accessDenied', 'Access denied');
+    const needle = search === '*' ? '' : search.toLowerCase();
+    const found = [...store.sites.values()].filter((s) => s.tenantId === caller.user.tenantId && (needle === '' || `${s.name} ${s.displayName}`.toLowerCase().includes(needle)));
+    return collection(req, 'sites', found.map((s) => siteJson(s)));
+  }
   const site = /^\/sites\/([^/]+)(\/drives)?$/.exec(path);
   if (site) {
     const s = store.sites.get(decodeURIComponent(site[1]!));
     if (!s || s.tenantId !== caller.user.tenantId) return err(ctx, req, 404, 'itemNotFound', 'Requested site could not be found');
     if (!['Sites.Read.All', 'Sites.ReadWrite.All', 'Files.Read.All', 'Files.ReadWrite.All'].some((x) => caller.scopes.has(x))) return err(ctx, req, 403, 'accessDenied', 'Access denied');
     if (site[2]) return collection(req, 'drives', store.siteDrives(s.id).map((d) => driveJson(ctx, d)));
-    return json(200, {
-      '@odata.context': `${req.origin}/v1.0/$metadata#sites/$entity`,
-      createdDateTime: iso(s.createdAt),
-      description: s.description,
-      id: s.id,
-      lastModifiedDateTime: iso(s.createdAt),
-      name: s.name,
-      webUrl: s.webUrl,
-      displayName: s.displayName,
-      siteCollection: { hostname: new URL(s.webUrl).hostname },
-    });
+    return json(200, { '@odata.context': `${req.origin}/v1.0/$metadata#sites/$entity`, ...siteJson(s) });
   }
   const share = /^\/shares\/([^/]+)(\/.*)?$/.exec(path);
   if (share) return req.method === 'GET' ? shares(ctx, req, caller, share[1]!, share[2] ?? '') : err(ctx, req, 405);
