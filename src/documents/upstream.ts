@@ -1,0 +1,48 @@
+import { TetherError } from '../errors.ts';
+
+/**
+ * Maps a provider's error answer onto Tether's stable codes. Upstream bodies are never passed
+ * through: only the status is looked at (and, for Google, the documented `reason`).
+ */
+export async function upstreamError(res: Response): Promise<TetherError> {
+  const reason = await googleReason(res);
+  const retryAfter = res.headers.get('retry-after');
+  switch (true) {
+    case res.status === 404:
+      return new TetherError(404, 'not_found', 'The item was not found at the provider.');
+    case res.status === 401:
+      return new TetherError(401, 'needs_reauth', 'The provider no longer accepts this connection; connect again.');
+    case res.status === 429 || (res.status === 403 && (reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded')):
+      return new TetherError(503, 'throttled', 'The provider is throttling requests; try again later.', { headers: retryAfter ? { 'retry-after': retryAfter } : {} });
+    case res.status === 403:
+      return new TetherError(403, 'forbidden', "The connection's account may not do this at the provider.");
+    case res.status === 409:
+      return new TetherError(409, 'conflict', 'The provider reports a conflict (e.g. an item of that name exists).');
+    case res.status === 412:
+      return new TetherError(412, 'precondition_failed', 'The item changed since the given If-Match version.');
+    case res.status === 413:
+      return new TetherError(413, 'too_large', 'The provider refused the size of this request.');
+    default:
+      return new TetherError(502, 'upstream_unavailable', `The provider answered ${res.status}.`);
+  }
+}
+
+async function googleReason(res: Response): Promise<string | undefined> {
+  if (res.status !== 403 && res.status !== 429) return undefined;
+  try {
+    const body = (await res.clone().json()) as { error?: { errors?: { reason?: string }[] } };
+    return body.error?.errors?.[0]?.reason;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON of a successful answer, or the mapped error. A malformed body is upstream_unavailable. */
+export async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw await upstreamError(res);
+  try {
+    return (await res.json()) as T;
+  } catch (cause) {
+    throw new TetherError(502, 'upstream_unavailable', 'The provider sent an unreadable answer.', { cause });
+  }
+}

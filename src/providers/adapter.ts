@@ -1,0 +1,37 @@
+import type { ItemRef } from '../documents/ids.ts';
+import type { DocumentItem, Drive, ItemPage } from '../documents/model.ts';
+import type { ParsedSharedLink } from '../documents/sharedLinks.ts';
+
+export interface ApiRequest {
+  method?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+/**
+ * What an adapter gets to talk to its provider. `api` takes a path relative to the connection
+ * profile's API base — an adapter cannot name another host — and is already authorized, refreshed,
+ * retried and throttled by Tether. Adapters never see refresh tokens and never touch the database.
+ */
+export interface ProviderContext {
+  api(path: string, request?: ApiRequest): Promise<Response>;
+  signal?: AbortSignal;
+}
+
+export interface ListChildrenRequest {
+  /** null: the root of `driveId` (or the user's default drive). */
+  parent: ItemRef | null;
+  driveId: string | null;
+  cursor: string | null;
+  limit: number;
+  orderBy: 'name' | 'modifiedAt' | null;
+}
+
+export interface DocumentsApi {
+  listDrives(ctx: ProviderContext): Promise<Drive[]>;
+  listChildren(ctx: ProviderContext, request: ListChildrenRequest): Promise<ItemPage>;
+  getItem(ctx: ProviderContext, ref: ItemRef): Promise<DocumentItem>;
+  search(ctx: ProviderContext, query: string, cursor: string | null, limit: number): Promise<ItemPage>;
+  resolveSharedLink(ctx: ProviderContext, link: ParsedSharedLink): Promise<DocumentItem>;
+}

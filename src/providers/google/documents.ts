@@ -1,0 +1,118 @@
+import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
+import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
+import { json } from '../../documents/upstream.ts';
+import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
+
+/** Drive v3 `File` fields Tether maps. */
+interface DriveUser {
+  displayName?: string;
+  emailAddress?: string;
+}
+export interface DriveFile {
+  id: string;
+  name: string;
+  mimeType?: string;
+  size?: string;
+  parents?: string[];
+  driveId?: string;
+  webViewLink?: string;
+  createdTime?: string;
+  modifiedTime?: string;
+  owners?: DriveUser[];
+  lastModifyingUser?: DriveUser;
+  md5Checksum?: string;
+  sha1Checksum?: string;
+  sha256Checksum?: string;
+  hasThumbnail?: boolean;
+  shared?: boolean;
+  iconLink?: string;
+  version?: string;
+}
+
+const FOLDER = 'application/vnd.google-apps.folder';
+const FILE_FIELDS = 'id,name,mimeType,size,parents,driveId,webViewLink,createdTime,modifiedTime,owners(displayName,emailAddress),lastModifyingUser(displayName,emailAddress),md5Checksum,sha1Checksum,sha256Checksum,hasThumbnail,shared,iconLink,version';
+const DRIVE_MAX_PAGE = 1000;
+
+function person(user: DriveUser | undefined): DocumentItem['createdBy'] {
+  return user ? { displayName: user.displayName ?? null, email: user.emailAddress ?? null } : null;
+}
+
+export function mapDriveFile(file: DriveFile, includeProvider = false): DocumentItem {
+  const hashes: Record<string, string> = {};
+  if (file.md5Checksum) hashes.md5 = file.md5Checksum;
+  if (file.sha1Checksum) hashes.sha1 = file.sha1Checksum;
+  if (file.sha256Checksum) hashes.sha256 = file.sha256Checksum;
+  return {
+    id: file.id,
+    name: file.name,
+    kind: file.mimeType === FOLDER ? 'folder' : 'file',
+    mimeType: file.mimeType === FOLDER ? null : (file.mimeType ?? null),
+    // Drive sends int64 sizes as strings; Google Docs have none.
+    size: file.size === undefined ? null : Number(file.size),
+    parentId: file.parents?.[0] ?? null,
+    driveId: file.driveId ?? null,
+    webUrl: file.webViewLink ?? null,
+    createdAt: file.createdTime ?? null,
+    modifiedAt: file.modifiedTime ?? null,
+    createdBy: person(file.owners?.[0]),
+    modifiedBy: person(file.lastModifyingUser),
+    hashes,
+    childCount: null,
+    hasThumbnail: Boolean(file.hasThumbnail),
+    shared: Boolean(file.shared),
+    ...(includeProvider && { provider: { mimeType: file.mimeType ?? null, iconLink: file.iconLink ?? null, version: file.version ?? null } }),
+  };
+}
+
+/** A Drive query string literal: backslashes and single quotes escaped (Drive "Search query terms"). */
+function literal(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+async function listFiles(ctx: ProviderContext, q: string, options: { cursor: string | null; limit: number; orderBy?: string; driveId?: string | null }): Promise<ItemPage> {
+  const state = options.cursor ? decodePageCursor(options.cursor) : undefined;
+  const page = await json<{ files: DriveFile[]; nextPageToken?: string }>(
+    await ctx.api('/drive/v3/files', {
+      query: {
+        q,
+        pageSize: Math.min(options.limit, DRIVE_MAX_PAGE),
+        fields: `nextPageToken,files(${FILE_FIELDS})`,
+        orderBy: options.orderBy,
+        supportsAllDrives: true,
+        includeItemsFromAllDrives: true,
+        ...(options.driveId ? { corpora: 'drive', driveId: options.driveId } : {}),
+        ...(state && { pageToken: String(state.t) }),
+      },
+    }),
+  );
+  return { items: page.files.map((f) => mapDriveFile(f)), nextCursor: page.nextPageToken ? encodePageCursor({ t: page.nextPageToken }) : null };
+}
+
+export const googleDocuments: DocumentsApi = {
+  async listDrives(ctx) {
+    const about = await json<{ user?: DriveUser }>(await ctx.api('/drive/v3/about', { query: { fields: 'user(displayName,emailAddress)' } }));
+    const shared = await json<{ drives: { id: string; name: string }[] }>(await ctx.api('/drive/v3/drives', { query: { pageSize: 100 } }));
+    const myDrive: Drive = { id: 'root', name: 'My Drive', kind: 'my-drive', webUrl: 'https://drive.google.com/drive/my-drive', owner: person(about.user) };
+    return [myDrive, ...shared.drives.map((d): Drive => ({ id: d.id, name: d.name, kind: 'shared-drive', webUrl: `https://drive.google.com/drive/folders/${d.id}`, owner: null }))];
+  },
+
+  async listChildren(ctx, request: ListChildrenRequest) {
+    const parent = request.parent?.itemId ?? (request.driveId && request.driveId !== 'root' ? request.driveId : 'root');
+    const orderBy = request.orderBy === 'modifiedAt' ? 'modifiedTime desc' : request.orderBy === 'name' ? 'folder,name' : undefined;
+    const driveId = request.driveId && request.driveId !== 'root' ? request.driveId : null;
+    return listFiles(ctx, `${literal(parent)} in parents and trashed = false`, { cursor: request.cursor, limit: request.limit, driveId, ...(orderBy && { orderBy }) });
+  },
+
+  async getItem(ctx, ref) {
+    return mapDriveFile(await json<DriveFile>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: FILE_FIELDS, supportsAllDrives: true } })), true);
+  },
+
+  async search(ctx, query, cursor, limit) {
+    return listFiles(ctx, `name contains ${literal(query)} and trashed = false`, { cursor, limit });
+  },
+
+  async resolveSharedLink(ctx, link) {
+    if (link.provider !== 'google') throw new Error('not a Google link');
+    return this.getItem(ctx, { driveId: null, itemId: link.fileId });
+  },
+};

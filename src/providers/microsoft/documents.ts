@@ -1,0 +1,152 @@
+import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
+import { encodeItemId, type ItemRef } from '../../documents/ids.ts';
+import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
+import { json } from '../../documents/upstream.ts';
+import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
+
+/** Graph driveItem fields Tether maps (v1.0 `driveItem`, `itemReference`, `identitySet`). */
+interface GraphIdentitySet {
+  user?: { displayName?: string; email?: string };
+  application?: { displayName?: string };
+}
+export interface GraphDriveItem {
+  id: string;
+  name: string;
+  size?: number;
+  webUrl?: string;
+  createdDateTime?: string;
+  lastModifiedDateTime?: string;
+  createdBy?: GraphIdentitySet;
+  lastModifiedBy?: GraphIdentitySet;
+  parentReference?: { driveId?: string; id?: string; driveType?: string };
+  file?: { mimeType?: string; hashes?: Record<string, string> };
+  folder?: { childCount?: number };
+  root?: object;
+  shared?: object;
+  thumbnails?: unknown[];
+  eTag?: string;
+  cTag?: string;
+}
+interface GraphDrive {
+  id: string;
+  name?: string;
+  driveType?: string;
+  webUrl?: string;
+  owner?: GraphIdentitySet;
+}
+interface GraphPage<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+}
+
+// Graph's page size maximum for children and search.
+const GRAPH_MAX_TOP = 999;
+const SELECT = 'id,name,size,webUrl,createdDateTime,lastModifiedDateTime,createdBy,lastModifiedBy,parentReference,file,folder,root,shared,eTag,cTag';
+
+const seg = encodeURIComponent;
+
+function person(identity: GraphIdentitySet | undefined): DocumentItem['createdBy'] {
+  const who = identity?.user ?? identity?.application;
+  if (!who) return null;
+  return { displayName: who.displayName ?? null, email: (who as { email?: string }).email ?? null };
+}
+
+export function mapGraphItem(item: GraphDriveItem, includeProvider = false): DocumentItem {
+  const driveId = item.parentReference?.driveId ?? null;
+  const parentId = item.root || !item.parentReference?.id || !driveId ? null : encodeItemId('microsoft', { driveId, itemId: item.parentReference.id });
+  return {
+    id: driveId ? encodeItemId('microsoft', { driveId, itemId: item.id }) : item.id,
+    name: item.name,
+    kind: item.folder || item.root ? 'folder' : 'file',
+    mimeType: item.file?.mimeType ?? null,
+    size: typeof item.size === 'number' ? item.size : null,
+    parentId,
+    driveId,
+    webUrl: item.webUrl ?? null,
+    createdAt: item.createdDateTime ?? null,
+    modifiedAt: item.lastModifiedDateTime ?? null,
+    createdBy: person(item.createdBy),
+    modifiedBy: person(item.lastModifiedBy),
+    hashes: item.file?.hashes ?? {},
+    childCount: item.folder?.childCount ?? null,
+    // Graph thumbnails exist for files it can render; `thumbnails` is present when expanded.
+    hasThumbnail: Array.isArray(item.thumbnails) ? item.thumbnails.length > 0 : Boolean(item.file),
+    shared: Boolean(item.shared),
+    ...(includeProvider && { provider: { eTag: item.eTag ?? null, cTag: item.cTag ?? null, driveType: item.parentReference?.driveType ?? null } }),
+  };
+}
+
+function mapDrive(d: GraphDrive): Drive {
+  return {
+    id: d.id,
+    name: d.name ?? 'OneDrive',
+    kind: d.driveType === 'documentLibrary' ? 'sharepoint' : 'onedrive',
+    webUrl: d.webUrl ?? null,
+    owner: person(d.owner),
+  };
+}
+
+function skipToken(nextLink: string | undefined): string | null {
+  if (!nextLink) return null;
+  // Only the opaque token is kept; the next request is rebuilt from the API base (never the link's host).
+  return new URL(nextLink).searchParams.get('$skiptoken');
+}
+
+function itemPath(ref: ItemRef): string {
+  return `/drives/${seg(ref.driveId!)}/items/${seg(ref.itemId)}`;
+}
+
+export const microsoftDocuments: DocumentsApi = {
+  async listDrives(ctx) {
+    const own = await json<GraphDrive>(await ctx.api('/me/drive'));
+    // SharePoint document libraries: the sites the account can see (Graph `GET /sites?search=*`).
+    // Without a Sites scope Graph answers 403: the account then simply has its OneDrive.
+    const found = await ctx.api('/sites', { query: { search: '*', $select: 'id', $top: 50 } });
+    if (found.status === 403) return [mapDrive(own)];
+    const sites = await json<GraphPage<{ id: string }>>(found);
+    const libraries: Drive[] = [];
+    for (const site of sites.value) {
+      const drives = await json<GraphPage<GraphDrive>>(await ctx.api(`/sites/${seg(site.id)}/drives`));
+      libraries.push(...drives.value.map(mapDrive));
+    }
+    return [mapDrive(own), ...libraries];
+  },
+
+  async listChildren(ctx, request: ListChildrenRequest): Promise<ItemPage> {
+    const state = request.cursor ? decodePageCursor(request.cursor) : undefined;
+    const base = request.parent
+      ? itemPath(request.parent)
+      : request.driveId
+        ? `/drives/${seg(request.driveId)}/root`
+        : '/me/drive/root';
+    const top = Math.min(request.limit, GRAPH_MAX_TOP);
+    const orderBy = request.orderBy === 'modifiedAt' ? 'lastModifiedDateTime desc' : request.orderBy === 'name' ? 'name' : undefined;
+    const page = await json<GraphPage<GraphDriveItem>>(
+      await ctx.api(`${base}/children`, {
+        query: { $top: top, $select: SELECT, $orderby: orderBy, ...(state && { $skiptoken: String(state.t) }) },
+      }),
+    );
+    const token = skipToken(page['@odata.nextLink']);
+    return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
+  },
+
+  async getItem(ctx, ref) {
+    return mapGraphItem(await json<GraphDriveItem>(await ctx.api(itemPath(ref), { query: { $select: SELECT } })), true);
+  },
+
+  async search(ctx, query, cursor, limit) {
+    const state = cursor ? decodePageCursor(cursor) : undefined;
+    // OData string literal: a single quote is escaped by doubling it.
+    const q = query.replaceAll("'", "''");
+    const page = await json<GraphPage<GraphDriveItem>>(
+      await ctx.api(`/me/drive/root/search(q='${encodeURIComponent(q)}')`, { query: { $top: Math.min(limit, GRAPH_MAX_TOP), $select: SELECT, ...(state && { $skiptoken: String(state.t) }) } }),
+    );
+    const token = skipToken(page['@odata.nextLink']);
+    return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
+  },
+
+  async resolveSharedLink(ctx, link) {
+    if (link.provider !== 'microsoft') throw new Error('not a Microsoft link');
+    return mapGraphItem(await json<GraphDriveItem>(await ctx.api(`/shares/${seg(link.shareId)}/driveItem`, { query: { $select: SELECT } })), true);
+  },
+};

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decodeItemId } from '../../src/documents/ids.ts';
+import { parseSharedLink } from '../../src/documents/sharedLinks.ts';
+import { completeAuthorization, createAuthorizationRequest, type OAuthClient } from '../../src/oauth/flow.ts';
+import { createOutboundFetch } from '../../src/outbound/fetch.ts';
+import type { DocumentsApi, ProviderContext } from '../../src/providers/adapter.ts';
+import { apiUrl, createProviderContext } from '../../src/providers/apiClient.ts';
+import type { ProviderId } from '../../src/providers/definition.ts';
+import { googleDocuments } from '../../src/providers/google/documents.ts';
+import { microsoftDocuments } from '../../src/providers/microsoft/documents.ts';
+import { EndpointProfiles } from '../../src/providers/profiles.ts';
+import { providerDefinition } from '../../src/providers/registry.ts';
+import { completeSignIn, startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+
+const REDIRECT = 'http://localhost:8080/oauth/callback';
+
+/**
+ * The documents adapters against the sandbox, with a token obtained through Tether's OAuth flow and
+ * requests sent by Tether's outbound client. (The HTTP API over them comes with connections.)
+ */
+describe('documents adapters (sandbox)', () => {
+  let sandbox: Sandbox;
+  let dataDir: string;
+  let outbound: ReturnType<typeof createOutboundFetch>;
+  const ctx = {} as Record<ProviderId, ProviderContext>;
+
+  async function connect(provider: 'microsoft' | 'google', login: string, tenant: string | undefined, scopes: string[]): Promise<ProviderContext> {
+    const sb = provider === 'microsoft' ? sandbox.microsoft : (sandbox as unknown as { google: typeof sandbox.microsoft }).google;
+    const app = sandbox.registerApp(provider, { redirectUris: [REDIRECT] });
+    const profiles = new EndpointProfiles();
+    profiles.useSandbox({
+      [provider]: {
+        issuer: sb.issuer,
+        authorizationEndpoint: provider === 'microsoft' ? sandbox.microsoft.authorizationEndpointFor('{tenant}') : sb.authorizationEndpoint,
+        tokenEndpoint: provider === 'microsoft' ? sandbox.microsoft.tokenEndpointFor('{tenant}') : sb.tokenEndpoint,
+        revocationEndpoint: sb.revocationEndpoint,
+        jwksUri: sb.jwksUri,
+        apiBaseUrl: sb.apiBaseUrl,
+      },
+    });
+    const client: OAuthClient = {
+      provider: providerDefinition(provider),
+      endpoints: profiles.resolve(provider, 'sandbox', tenant),
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      redirectUri: REDIRECT,
+      scopes,
+      ...(tenant && { tenantId: tenant }),
+      fetch: outbound.fetch,
+    };
+    const { url, pending } = await createAuthorizationRequest(client);
+    const back = await completeSignIn(sandbox.fetch, url.toString(), { login });
+    const { tokens } = await completeAuthorization(client, back, pending);
+    return createProviderContext({ apiBaseUrl: sb.apiBaseUrl, fetch: outbound.fetch, accessToken: async () => tokens.accessToken });
+  }
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tether-docs-'));
+    sandbox = await startSandbox({ dataDir });
+    outbound = createOutboundFetch({ extraCaPem: [sandbox.caCertPem!] });
+    const adele = sandbox.microsoft.accounts.find((a) => a.email.startsWith('adele@'))!;
+    ctx.microsoft = await connect('microsoft', adele.email, adele.organization, ['User.Read', 'Files.ReadWrite.All', 'Sites.ReadWrite.All']);
+    const google = (sandbox as unknown as { google: { accounts: { email: string }[] } }).google;
+    ctx.google = await connect('google', google.accounts.find((a) => a.email.startsWith('alice@'))!.email, undefined, ['https://www.googleapis.com/auth/drive']);
+  });
+  after(async () => {
+    await outbound.close();
+    await sandbox.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const adapters: [ProviderId, DocumentsApi][] = [['microsoft', microsoftDocuments], ['google', googleDocuments]];
+
+  for (const [provider, api] of adapters) {
+    it(`${provider}: lists drives including a SharePoint library / shared drive`, async () => {
+      const drives = await api.listDrives(ctx[provider]);
+      assert.ok(drives.length >= 2, JSON.stringify(drives));
+      assert.ok(drives.some((d) => d.kind === (provider === 'microsoft' ? 'sharepoint' : 'shared-drive')));
+      assert.ok(drives.some((d) => d.kind === (provider === 'microsoft' ? 'onedrive' : 'my-drive')));
+    });
+
+    it(`${provider}: pages the 10,000-item folder, every item exactly once`, async () => {
+      const root = await api.listChildren(ctx[provider], { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
+      const large = root.items.find((i) => i.name === 'Large Folder');
+      assert.ok(large, `root has Large Folder: ${root.items.map((i) => i.name).join(', ')}`);
+      assert.equal(large.kind, 'folder');
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await api.listChildren(ctx[provider], { parent: decodeItemId(provider, large.id), driveId: null, cursor, limit: 1000, orderBy: null });
+        for (const item of page.items) {
+          assert.ok(!seen.has(item.id), `item ${item.name} came twice`);
+          seen.add(item.id);
+          assert.equal(item.parentId, large.id);
+        }
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      assert.equal(seen.size, 10_000);
+      assert.ok(pages >= 10, `${pages} pages`);
+    });
+
+    it(`${provider}: maps items into the one model, with provider fields only on request`, async () => {
+      const root = await api.listChildren(ctx[provider], { parent: null, driveId: null, cursor: null, limit: 200, orderBy: 'name' });
+      const folder = root.items.find((i) => i.kind === 'folder' && i.name !== 'Large Folder')!;
+      const children = await api.listChildren(ctx[provider], { parent: decodeItemId(provider, folder.id), driveId: null, cursor: null, limit: 50, orderBy: null });
+      const file = children.items.find((i) => i.kind === 'file') ?? (await api.search(ctx[provider], 'a', null, 50)).items.find((i) => i.kind === 'file')!;
+      assert.ok(file, 'a file to look at');
+      assert.equal(typeof file.name, 'string');
+      assert.ok(file.mimeType, 'files have a MIME type');
+      assert.ok(file.modifiedAt && !Number.isNaN(Date.parse(file.modifiedAt)));
+      assert.equal(file.provider, undefined, 'no provider fields in listings');
+      const detail = await api.getItem(ctx[provider], decodeItemId(provider, file.id));
+      assert.equal(detail.id, file.id);
+      assert.ok(detail.provider, 'getItem includes provider fields');
+      if (file.size !== null) assert.equal(typeof file.size, 'number');
+    });
+
+    it(`${provider}: search finds items by name`, async () => {
+      const root = await api.listChildren(ctx[provider], { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
+      const some = root.items.find((i) => i.kind === 'folder' && i.name !== 'Large Folder')!;
+      const found = await api.search(ctx[provider], some.name, null, 50);
+      assert.ok(found.items.some((i) => i.id === some.id), `${some.name} found by search`);
+    });
+  }
+
+  it('microsoft: resolves a pasted SharePoint link with the connection’s own credentials', async () => {
+    const root = await microsoftDocuments.listChildren(ctx.microsoft, { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
+    const folder = root.items.find((i) => i.name === 'Documents')!;
+    const files = await microsoftDocuments.listChildren(ctx.microsoft, { parent: decodeItemId('microsoft', folder.id), driveId: null, cursor: null, limit: 50, orderBy: null });
+    const file = files.items.find((i) => i.kind === 'file')!;
+    const ref = decodeItemId('microsoft', file.id);
+    const link = await ctx.microsoft.api(`/drives/${ref.driveId}/items/${ref.itemId}/createLink`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'view', scope: 'organization' }) });
+    const sharing = (await link.json()) as { link: { webUrl: string } };
+    const resolved = await microsoftDocuments.resolveSharedLink(ctx.microsoft, parseSharedLink('microsoft', sharing.link.webUrl));
+    assert.equal(resolved.id, file.id);
+  });
+
+  it('google: resolves a pasted Docs link to its file', async () => {
+    const found = await googleDocuments.search(ctx.google, 'Shared Plan', null, 10);
+    const plan = found.items[0]!;
+    assert.ok(plan.webUrl, 'webViewLink');
+    const resolved = await googleDocuments.resolveSharedLink(ctx.google, parseSharedLink('google', plan.webUrl!));
+    assert.equal(resolved.id, plan.id);
+  });
+
+  it('maps provider errors to stable codes without passing bodies through', async () => {
+    await assert.rejects(microsoftDocuments.getItem(ctx.microsoft, { driveId: 'b!nosuchdrive', itemId: '01NOSUCHITEM' }), (e: unknown) => (e as { code: string }).code === 'not_found');
+    await assert.rejects(googleDocuments.getItem(ctx.google, { driveId: null, itemId: 'nosuchfile123' }), (e: unknown) => (e as { code: string }).code === 'not_found');
+  });
+
+  it('never builds a URL that leaves the API base', () => {
+    const base = new URL('https://graph.example.test/v1.0');
+    for (const path of ['//evil.net/x', '/../x', '/a/../../x', '/a/%2e%2e/x', '/a%2fb', '/a@evil.net', '/a\\b', 'relative', '/a b', 'https://evil.net/']) {
+      assert.throws(() => apiUrl(base, path), /refusing|left/, path);
+    }
+    assert.equal(apiUrl(base, '/me/drive', { $top: 5 }).toString(), 'https://graph.example.test/v1.0/me/drive?%24top=5');
+  });
+});
