@@ -88,7 +88,7 @@ async function tokenResponse(ctx: WebexOAuthContext, req: SbRequest, grant: Gran
     access_token: access.token,
     expires_in: ACCESS_SECONDS,
     refresh_token: refreshToken.token,
-    refresh_token_expires_in: Math.max(0, Math.floor((refreshToken.expiresAt - ctx.faults.now()) / 1000)),
+    refresh_token_expires_in: Math.max(0, Math.ceil((refreshToken.expiresAt - ctx.faults.now()) / 1000)),
     token_type: 'Bearer',
     scope: grant.scopes.join(' '),
   };
