@@ -95,4 +95,18 @@ describe('Google OAuth emulator', () => {
     const chloe = await completeSignIn(sb.fetch, authorizeUrl(), { login: 'chloe@globex.test' });
     assert.equal(chloe.searchParams.get('iss'), disc.issuer);
   });
+
+  it('accepts PKCE plain and client credentials via HTTP Basic', async () => {
+    const app = sb.google.apps[0]!;
+    const verifier = pkcePair().verifier;
+    const u = new URL(authorizeUrl({ extra: { code_challenge: verifier, code_challenge_method: 'plain' } }));
+    const back = await completeSignIn(sb.fetch, u.toString(), { login: 'bruno@globex.test' });
+    const res = await sb.fetch(sb.google.tokenEndpoint, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(app.clientId)}:${encodeURIComponent(app.clientSecret)}`).toString('base64')}` },
+      body: form({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(((await res.json()) as { access_token: string }).access_token, /^ya29\./);
+  });
 });

@@ -154,7 +154,7 @@ describe('Webex emulator', () => {
       assert.equal(members.body.items.length, 3);
       const latest = await call(`/messages?roomId=${encodeURIComponent(phoenix.id)}&max=1`);
       assert.equal(latest.body.items[0].text, 'hello room');
-      for (let i = 0; i < 100 && received.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && (received.length < 3 || sb.webex.deliveries.some((d) => d.status === undefined)); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(received.length, 3);
       for (const d of received) {
         assert.equal(d.signature, createHmac('sha1', 's3cr3t').update(d.body).digest('hex'));
