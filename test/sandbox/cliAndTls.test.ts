@@ -32,6 +32,10 @@ describe('sandbox TLS, CLI and admin description', () => {
       const plain = await startSandbox({ dataDir, https: false });
       assert.match(plain.google.baseUrl, /^http:\/\//);
       assert.equal((await fetch(plain.google.discoveryUrl)).status, 200);
+      // Over plain HTTP a reset is a real TCP RST.
+      plain.faults.resetNext(1, { provider: 'google' });
+      await assert.rejects(fetch(plain.google.discoveryUrl), (e: Error & { cause?: { code?: string } }) => e.message === 'fetch failed' && ['ECONNRESET', 'UND_ERR_SOCKET'].includes(e.cause?.code ?? ''));
+      assert.equal(plain.requestLog.entries().at(-1)!.fault, 'reset');
       await plain.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -88,6 +88,10 @@ describe('Microsoft Graph drive emulator', () => {
       const png = Buffer.from(await (await sb.fetch(redirect.headers.get('location')!)).arrayBuffer());
       assert.deepEqual(pngSize(png), { width: t.width, height: t.height });
     }
+    const doc = (await get('/me/drive/root:/Documents/Project Plan.docx:/thumbnails')).body.value[0];
+    assert.deepEqual([doc.small.width, doc.small.height], [74, 96], 'documents get portrait page thumbnails');
+    assert.deepEqual(pngSize(Buffer.from(await (await sb.fetch(doc.small.url)).arrayBuffer())), { width: 74, height: 96 });
+    assert.deepEqual((await get('/me/drive/root:/Documents:/thumbnails')).body.value, [], 'folders have none');
     const content = await sb.fetch(`${api}/me/drive/items/${item.id}/content`, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
     assert.equal(content.status, 302);
     const full = Buffer.from(await (await sb.fetch(content.headers.get('location')!)).arrayBuffer());

@@ -6,7 +6,7 @@ import { graphError } from '../errors.ts';
 import type { MsDrive, MsItem } from '../store.ts';
 import type { GraphContext } from './context.ts';
 import { pageOf } from './paging.ts';
-import { downloadUrl, itemJson, THUMBNAIL_SIZES, thumbnailJson, thumbnailSets, type ItemOptions, type ThumbnailSize } from './serialize.ts';
+import { downloadUrl, itemJson, THUMBNAIL_SIZES, thumbnailJson, thumbnailSets, thumbnailSource, type ItemOptions, type ThumbnailSize } from './serialize.ts';
 
 export function itemOptions(req: SbRequest): ItemOptions | 'bad' {
   const select = req.query.get('$select') ?? req.query.get('select');
@@ -97,9 +97,10 @@ export function thumbnails(ctx: GraphContext, req: SbRequest, item: MsItem, rest
 /** Serves the PNG thumbnail bytes behind a thumbnail URL (pre-authenticated, short-lived). */
 export function thumbnailBytes(ctx: GraphContext, req: SbRequest, itemId: string, size: string): SbResponse {
   const item = ctx.store.items.get(itemId);
-  if (!item?.image || !(size in THUMBNAIL_SIZES) || !verifyResource(`thumb:${item.id}:${size}`, req.query.get('token'), ctx.faults.now())) return { status: 404, body: '' };
-  const dims = fitWithin(item.image.width, item.image.height, THUMBNAIL_SIZES[size as ThumbnailSize]);
-  return bytes(200, gradientPng(dims.width, dims.height, item.image.pngSeed), 'image/png', { 'cache-control': 'private, max-age=3600' });
+  const src = item ? thumbnailSource(item) : undefined;
+  if (!item || !src || !(size in THUMBNAIL_SIZES) || !verifyResource(`thumb:${item.id}:${size}`, req.query.get('token'), ctx.faults.now())) return { status: 404, body: '' };
+  const dims = fitWithin(src.width, src.height, THUMBNAIL_SIZES[size as ThumbnailSize]);
+  return bytes(200, gradientPng(dims.width, dims.height, src.seed), 'image/png', { 'cache-control': 'private, max-age=3600' });
 }
 
 /** search(q='…'): case-insensitive name match below `scope` (the drive root or a folder). */

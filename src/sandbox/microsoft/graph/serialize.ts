@@ -57,15 +57,28 @@ export function thumbnailUrl(ctx: GraphContext, origin: string, item: MsItem, si
   return `${origin}/_sandbox/thumbnails/${encodeURIComponent(item.id)}/${size}?token=${signResource(resource, ctx.faults.now() + 3600_000)}`;
 }
 
+const PAGE_THUMBNAIL_TYPES = /\.(docx?|xlsx?|pptx?|pdf)$/i;
+
+/**
+ * What a thumbnail is rendered from: the image itself, or — for Office documents and PDFs, which
+ * OneDrive also thumbnails — a portrait "first page". Folders and other files have none.
+ */
+export function thumbnailSource(item: MsItem): { width: number; height: number; seed: number } | undefined {
+  if (item.image) return { width: item.image.width, height: item.image.height, seed: item.image.pngSeed };
+  if (!item.isFolder && PAGE_THUMBNAIL_TYPES.test(item.name)) return { width: 816, height: 1056, seed: item.id.charCodeAt(5) };
+  return undefined;
+}
+
 export function thumbnailSets(ctx: GraphContext, origin: string, item: MsItem): Record<string, unknown>[] {
-  if (!item.image) return [];
+  if (!thumbnailSource(item)) return [];
   const set: Record<string, unknown> = { id: '0' };
   for (const size of Object.keys(THUMBNAIL_SIZES) as ThumbnailSize[]) set[size] = thumbnailJson(ctx, origin, item, size);
   return [set];
 }
 
 export function thumbnailJson(ctx: GraphContext, origin: string, item: MsItem, size: ThumbnailSize): Record<string, unknown> {
-  const dims = fitWithin(item.image!.width, item.image!.height, THUMBNAIL_SIZES[size]);
+  const src = thumbnailSource(item)!;
+  const dims = fitWithin(src.width, src.height, THUMBNAIL_SIZES[size]);
   return { height: dims.height, width: dims.width, url: thumbnailUrl(ctx, origin, item, size) };
 }
 
