@@ -46,3 +46,11 @@ export async function json<T>(res: Response): Promise<T> {
     throw new TetherError(502, 'upstream_unavailable', 'The provider sent an unreadable answer.', { cause });
   }
 }
+
+/** A successful (2xx) streamed answer, or the mapped error. */
+export async function ok(res: Response): Promise<Response> {
+  if (res.status >= 200 && res.status < 300) return res;
+  const error = await upstreamError(res);
+  await res.body?.cancel().catch(() => undefined);
+  throw error;
+}

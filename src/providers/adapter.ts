@@ -16,6 +16,13 @@ export interface ApiRequest {
  */
 export interface ProviderContext {
   api(path: string, request?: ApiRequest): Promise<Response>;
+  /**
+   * Bytes (file content, thumbnails) that providers serve through redirects to content hosts.
+   * `target` is an API path (sent with the token) or an absolute URL the provider handed out (a
+   * Drive thumbnailLink; sent without). Redirects are followed only to `contentHosts` (DNS-label
+   * suffixes) or the API host, re-checked on every hop, and never with the Authorization header.
+   */
+  download(target: string, request: ApiRequest & { contentHosts: readonly string[] }): Promise<Response>;
   signal?: AbortSignal;
 }
 
@@ -34,4 +41,10 @@ export interface DocumentsApi {
   getItem(ctx: ProviderContext, ref: ItemRef): Promise<DocumentItem>;
   search(ctx: ProviderContext, query: string, cursor: string | null, limit: number): Promise<ItemPage>;
   resolveSharedLink(ctx: ProviderContext, link: ParsedSharedLink): Promise<DocumentItem>;
+  /** The image bytes, streamed (a non-2xx answer is mapped to an error). */
+  thumbnail(ctx: ProviderContext, ref: ItemRef, size: ThumbnailSize): Promise<Response>;
+  /** The file's bytes, streamed; `range` is an HTTP Range header value passed through. */
+  content(ctx: ProviderContext, ref: ItemRef, range: string | null): Promise<Response>;
 }
+
+export type ThumbnailSize = 'small' | 'medium' | 'large';

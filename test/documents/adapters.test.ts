@@ -129,6 +129,31 @@ describe('documents adapters (sandbox)', () => {
     });
   }
 
+  for (const [provider, api] of adapters) {
+    it(`${provider}: streams real PNG thumbnails in three sizes, and file content with Range`, async () => {
+      const root = await api.listChildren(ctx[provider], { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
+      const photos = root.items.find((i) => i.name === (provider === 'microsoft' ? 'Pictures' : 'Photos'))!;
+      const found = await api.listChildren(ctx[provider], { parent: decodeItemId(provider, photos.id), driveId: null, cursor: null, limit: 50, orderBy: null });
+      const image = found.items.find((i) => i.kind === 'file' && i.hasThumbnail)!;
+      assert.ok(image, 'an image with a thumbnail');
+      const ref = decodeItemId(provider, image.id);
+      const sizes: number[] = [];
+      for (const size of ['small', 'medium', 'large'] as const) {
+        const res = await api.thumbnail(ctx[provider], ref, size);
+        assert.match(res.headers.get('content-type') ?? '', /^image\/png/);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+        sizes.push(bytes.readUInt32BE(16)); // IHDR width
+      }
+      assert.ok(sizes[0]! < sizes[2]!, `small is smaller than large: ${sizes}`);
+      const full = Buffer.from(await (await api.content(ctx[provider], ref, null)).arrayBuffer());
+      assert.equal(full.length, image.size);
+      const part = await api.content(ctx[provider], ref, 'bytes=8-23');
+      assert.equal(part.status, 206);
+      assert.deepEqual(Buffer.from(await part.arrayBuffer()), full.subarray(8, 24));
+    });
+  }
+
   it('microsoft: resolves a pasted SharePoint link with the connection’s own credentials', async () => {
     const root = await microsoftDocuments.listChildren(ctx.microsoft, { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
     const folder = root.items.find((i) => i.name === 'Documents')!;
@@ -152,6 +177,34 @@ describe('documents adapters (sandbox)', () => {
   it('maps provider errors to stable codes without passing bodies through', async () => {
     await assert.rejects(microsoftDocuments.getItem(ctx.microsoft, { driveId: 'b!nosuchdrive', itemId: '01NOSUCHITEM' }), (e: unknown) => (e as { code: string }).code === 'not_found');
     await assert.rejects(googleDocuments.getItem(ctx.google, { driveId: null, itemId: 'nosuchfile123' }), (e: unknown) => (e as { code: string }).code === 'not_found');
+  });
+
+  it('follows content redirects only to content hosts, never with the token', async () => {
+    const { createServer } = await import('node:http');
+    const seen: { path: string; authorization: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ path: req.url!, authorization: req.headers.authorization });
+      const target = { '/v1/to-self': '/v1/bytes', '/v1/to-metadata': 'http://169.254.169.254/latest/meta-data/', '/v1/to-lookalike': 'https://sharepoint.com.evil.net/x', '/v1/to-http-content': 'http://contoso.sharepoint.com/x', '/v1/loop': '/v1/loop' }[req.url!];
+      if (target) {
+        res.writeHead(302, { location: target }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('bytes');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const c = createProviderContext({ apiBaseUrl: `http://127.0.0.1:${port}/v1`, fetch: outbound.fetch, accessToken: async () => 'secret-access-token' });
+      const okRes = await c.download('/v1/to-self'.replace('/v1', ''), { contentHosts: ['sharepoint.com'] });
+      assert.equal(await okRes.text(), 'bytes');
+      assert.deepEqual(seen.map((s) => [s.path, s.authorization]), [['/v1/to-self', 'Bearer secret-access-token'], ['/v1/bytes', undefined]], 'the token is not sent on a redirect');
+      for (const path of ['/to-metadata', '/to-lookalike', '/to-http-content', '/loop']) {
+        await assert.rejects(c.download(path, { contentHosts: ['sharepoint.com'] }), (e: unknown) => (e as { code: string }).code === 'upstream_unavailable', path);
+      }
+      assert.ok(!seen.some((s) => s.path.includes('meta-data')), 'the refused target was never requested');
+    } finally {
+      server.close();
+    }
   });
 
   it('never builds a URL that leaves the API base', () => {

@@ -1,6 +1,7 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
-import { json } from '../../documents/upstream.ts';
+import { json, ok } from '../../documents/upstream.ts';
+import { TetherError } from '../../errors.ts';
 import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
 
 /** Drive v3 `File` fields Tether maps. */
@@ -32,6 +33,11 @@ export interface DriveFile {
 const FOLDER = 'application/vnd.google-apps.folder';
 const FILE_FIELDS = 'id,name,mimeType,size,parents,driveId,webViewLink,createdTime,modifiedTime,owners(displayName,emailAddress),lastModifyingUser(displayName,emailAddress),md5Checksum,sha1Checksum,sha256Checksum,hasThumbnail,shared,iconLink,version';
 const DRIVE_MAX_PAGE = 1000;
+
+/** Where Drive serves thumbnails and redirected downloads. */
+export const GOOGLE_CONTENT_HOSTS = ['googleusercontent.com'] as const;
+/** Graph's thumbnail sizes, so both providers answer `small|medium|large` alike. */
+const THUMBNAIL_PIXELS = { small: 96, medium: 176, large: 800 } as const;
 
 function person(user: DriveUser | undefined): DocumentItem['createdBy'] {
   return user ? { displayName: user.displayName ?? null, email: user.emailAddress ?? null } : null;
@@ -109,6 +115,26 @@ export const googleDocuments: DocumentsApi = {
 
   async search(ctx, query, cursor, limit) {
     return listFiles(ctx, `name contains ${literal(query)} and trashed = false`, { cursor, limit });
+  },
+
+  async thumbnail(ctx, ref, size) {
+    const file = await json<{ hasThumbnail?: boolean; thumbnailLink?: string }>(
+      await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'hasThumbnail,thumbnailLink', supportsAllDrives: true } }),
+    );
+    if (!file.thumbnailLink) throw new TetherError(404, 'not_found', 'This item has no thumbnail.');
+    // thumbnailLink ends in `=s<px>`; asking for another size is how Drive clients resize.
+    const link = file.thumbnailLink.replace(/=s\d+$/, '') + `=s${THUMBNAIL_PIXELS[size]}`;
+    return ok(await ctx.download(link, { contentHosts: GOOGLE_CONTENT_HOSTS }));
+  },
+
+  async content(ctx, ref, range) {
+    return ok(
+      await ctx.download(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, {
+        query: { alt: 'media', supportsAllDrives: true },
+        contentHosts: GOOGLE_CONTENT_HOSTS,
+        ...(range && { headers: { range } }),
+      }),
+    );
   },
 
   async resolveSharedLink(ctx, link) {

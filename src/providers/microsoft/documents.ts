@@ -1,7 +1,7 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import { encodeItemId, type ItemRef } from '../../documents/ids.ts';
 import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
-import { json } from '../../documents/upstream.ts';
+import { json, ok } from '../../documents/upstream.ts';
 import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
 
 /** Graph driveItem fields Tether maps (v1.0 `driveItem`, `itemReference`, `identitySet`). */
@@ -44,6 +44,12 @@ const GRAPH_MAX_TOP = 999;
 const SELECT = 'id,name,size,webUrl,createdDateTime,lastModifiedDateTime,createdBy,lastModifiedBy,parentReference,file,folder,root,shared,eTag,cTag';
 
 const seg = encodeURIComponent;
+
+/**
+ * Where Graph sends content and thumbnail redirects: pre-authenticated download URLs on SharePoint
+ * and OneDrive hosts, thumbnails on the media transform service (`*.svc.ms`).
+ */
+export const MICROSOFT_CONTENT_HOSTS = ['sharepoint.com', 'sharepoint.us', 'files.1drv.com', 'svc.ms'] as const;
 
 function person(identity: GraphIdentitySet | undefined): DocumentItem['createdBy'] {
   const who = identity?.user ?? identity?.application;
@@ -143,6 +149,15 @@ export const microsoftDocuments: DocumentsApi = {
     );
     const token = skipToken(page['@odata.nextLink']);
     return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
+  },
+
+  async thumbnail(ctx, ref, size) {
+    // Graph thumbnail sizes: small 96, medium 176, large 800 (longest side); set 0 is the default set.
+    return ok(await ctx.download(`${itemPath(ref)}/thumbnails/0/${size}/content`, { contentHosts: MICROSOFT_CONTENT_HOSTS }));
+  },
+
+  async content(ctx, ref, range) {
+    return ok(await ctx.download(`${itemPath(ref)}/content`, { contentHosts: MICROSOFT_CONTENT_HOSTS, ...(range && { headers: { range } }) }));
   },
 
   async resolveSharedLink(ctx, link) {
