@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { bootstrapIfEmpty } from '../bootstrap.ts';
 import type { Config } from '../config/schema.ts';
@@ -159,16 +160,23 @@ export const commands: Command[] = [
       const logger = createLogger(config.log.level).child({ component: 'key-service' });
       const keyring = localKeyring(config);
       if (keyring.init()) logger.info('keyring created (mode 0600)');
-      const server = createKeyServer(keyring, { secret: config.keys.remoteToken, logger });
+      const { serveTlsCertFile, serveTlsKeyFile } = config.keys;
+      const tls = serveTlsCertFile && serveTlsKeyFile ? { cert: readFileSync(serveTlsCertFile, 'utf8'), key: readFileSync(serveTlsKeyFile, 'utf8') } : undefined;
+      const server = createKeyServer(keyring, { secret: config.keys.remoteToken, logger, ...(tls && { tls }) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.keys.servePort, config.keys.serveHost, () => resolve());
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.keys.servePort;
-      console.log(`Tether key service listening on http://${config.keys.serveHost}:${port}`);
+      console.log(`Tether key service listening on ${tls ? 'https' : 'http'}://${config.keys.serveHost}:${port}`);
       await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
+        const stop = () => {
+          server.close(() => resolve());
+          // Tether keeps connections alive; let in-flight answers finish, then close the rest.
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

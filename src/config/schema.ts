@@ -119,14 +119,22 @@ export const configSchema = z.strictObject({
       remoteUrl: z.url({ protocol: /^https?$/ }).optional(),
       /** The secret Tether and the key service share to sign requests and answers (both sides). */
       remoteToken: z.string().min(32, 'must be at least 32 characters').optional(),
+      /** PEM file of the CA that issued the remote key service's TLS certificate (when it is not a public one). */
+      remoteCaFile: z.string().min(1).optional(),
       remoteTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
       /** How long an unwrapped data key stays in memory; 0 = ask the key service every time. */
       dataKeyCacheSeconds: z.coerce.number().int().min(0).max(3600).default(60),
       /** Where `tether keys serve` listens. */
       serveHost: z.string().min(1).default('127.0.0.1'),
       servePort: z.coerce.number().int().min(0).max(65535).default(8091),
+      /** PEM certificate (chain) and key for `tether keys serve` to answer over HTTPS. */
+      serveTlsCertFile: z.string().min(1).optional(),
+      serveTlsKeyFile: z.string().min(1).optional(),
     })
     .superRefine((keys, ctx) => {
+      if (Boolean(keys.serveTlsCertFile) !== Boolean(keys.serveTlsKeyFile)) {
+        ctx.addIssue({ code: 'custom', path: ['serveTlsKeyFile'], message: 'serveTlsCertFile and serveTlsKeyFile go together' });
+      }
       if (keys.provider !== 'remote') return;
       if (!keys.remoteUrl) ctx.addIssue({ code: 'custom', path: ['remoteUrl'], message: 'is required when keys.provider is remote' });
       if (!keys.remoteToken) ctx.addIssue({ code: 'custom', path: ['remoteToken'], message: 'is required when keys.provider is remote' });
@@ -161,10 +169,13 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_KEYS_LOCAL_KEYS', ['keys', 'localKeys']],
   ['TETHER_KEYS_REMOTE_URL', ['keys', 'remoteUrl']],
   ['TETHER_KEYS_REMOTE_TOKEN', ['keys', 'remoteToken']],
+  ['TETHER_KEYS_REMOTE_CA_FILE', ['keys', 'remoteCaFile']],
   ['TETHER_KEYS_REMOTE_TIMEOUT_MS', ['keys', 'remoteTimeoutMs']],
   ['TETHER_KEYS_CACHE_SECONDS', ['keys', 'dataKeyCacheSeconds']],
   ['TETHER_KEYS_SERVE_HOST', ['keys', 'serveHost']],
   ['TETHER_KEYS_SERVE_PORT', ['keys', 'servePort']],
+  ['TETHER_KEYS_SERVE_TLS_CERT_FILE', ['keys', 'serveTlsCertFile']],
+  ['TETHER_KEYS_SERVE_TLS_KEY_FILE', ['keys', 'serveTlsKeyFile']],
   ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
   ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
   ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],

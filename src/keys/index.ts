@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { LocalKeyService } from './localKeyService.ts';
@@ -25,7 +26,12 @@ export function localKeyring(config: Config): LocalKeyService {
 export function createKeyService(config: Config): { keys: KeyService; keyFileCreated: boolean } {
   if (config.keys.provider === 'remote') {
     return {
-      keys: new RemoteKeyService({ url: config.keys.remoteUrl!, secret: config.keys.remoteToken!, timeoutMs: config.keys.remoteTimeoutMs }),
+      keys: new RemoteKeyService({
+        url: config.keys.remoteUrl!,
+        secret: config.keys.remoteToken!,
+        timeoutMs: config.keys.remoteTimeoutMs,
+        ...(config.keys.remoteCaFile && { ca: readFileSync(config.keys.remoteCaFile, 'utf8') }),
+      }),
       keyFileCreated: false,
     };
   }

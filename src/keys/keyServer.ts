@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { z } from 'zod';
 import { TetherError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
@@ -32,10 +33,11 @@ const context = z.strictObject({
 const wrapBody = z.strictObject({ context, dataKey: base64 });
 const unwrapBody = z.strictObject({ context, kekVersion: z.number().int().min(1), wrapped: base64 });
 
-export function createKeyServer(keys: KeyService, options: { secret: string; logger: Logger }): Server {
+/** With `tls` (PEM certificate chain and key) the service answers over HTTPS only. */
+export function createKeyServer(keys: KeyService, options: { secret: string; logger: Logger; tls?: { cert: string; key: string } }): Server {
   const { secret, logger } = options;
   const replays = new ReplayGuard();
-  return createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     let status = 500;
     void readBody(req)
@@ -64,7 +66,8 @@ export function createKeyServer(keys: KeyService, options: { secret: string; log
         // Never the body: it carries data keys.
         logger.info({ method: req.method, path: req.url, status, ms: Math.round(performance.now() - started) }, 'key service request');
       });
-  });
+  };
+  return options.tls ? createTlsServer({ ...options.tls, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
 }
 
 async function route(keys: KeyService, method: string, path: string, body: string): Promise<unknown> {

@@ -1,23 +1,35 @@
+import http from 'node:http';
+import https from 'node:https';
 import { errors } from '../errors.ts';
 import type { WrapContext } from './envelope.ts';
 import type { KekVersion, KeyService } from './keyService.ts';
 import { SIGNATURE_HEADER, signRequest, verifyResponse } from './signing.ts';
 
+const MAX_ANSWER_BYTES = 64 * 1024;
+
 /**
- * Talks to a remote key service (`tether keys serve`, see keyServer.ts) over signed HTTP. Every
+ * Talks to a remote key service (`tether keys serve`, see keyServer.ts) over signed HTTP(S). Every
  * failure to get a signed, well-formed answer is `key_service_unavailable` (503): there is no
  * fallback to a local key, and nothing is ever returned in place of the data key.
+ *
+ * node:http(s) rather than fetch, so that the key service's CA (`keys.remoteCaFile`) is trusted
+ * for this connection only, not for the whole process.
  */
 export class RemoteKeyService implements KeyService {
   readonly kind = 'remote' as const;
-  private readonly baseUrl: string;
+  private readonly baseUrl: URL;
   private readonly secret: string;
   private readonly timeoutMs: number;
+  private readonly agent: http.Agent;
 
-  constructor(options: { url: string; secret: string; timeoutMs: number }) {
-    this.baseUrl = options.url.replace(/\/+$/, '');
+  constructor(options: { url: string; secret: string; timeoutMs: number; ca?: string }) {
+    this.baseUrl = new URL(options.url.replace(/\/+$/, ''));
     this.secret = options.secret;
     this.timeoutMs = options.timeoutMs;
+    this.agent =
+      this.baseUrl.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+        : new http.Agent({ keepAlive: true });
   }
 
   async wrap(context: WrapContext, dataKey: Buffer): Promise<{ kekVersion: number; wrapped: Buffer }> {
@@ -57,24 +69,21 @@ export class RemoteKeyService implements KeyService {
 
   private async call<T>(method: 'GET' | 'POST', path: string, value?: unknown): Promise<T> {
     const body = value === undefined ? '' : JSON.stringify(value);
-    const signature = signRequest(this.secret, method, path, body);
-    let status: number;
-    let text: string;
-    let responseSignature: string | null;
+    let signature = signRequest(this.secret, method, path, body);
+    let answer: { status: number; text: string; signature: string | null };
     try {
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { [SIGNATURE_HEADER]: signature, ...(value === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: value === undefined ? undefined : body,
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
-      responseSignature = res.headers.get(SIGNATURE_HEADER);
-    } catch (cause) {
-      throw errors.keyServiceUnavailable(undefined, cause);
+      answer = await this.send(method, path, body, signature);
+    } catch (err) {
+      // A kept-alive socket the service closed meanwhile: one fresh attempt (with a fresh nonce).
+      if (!(err as { reusedSocket?: boolean }).reusedSocket) throw errors.keyServiceUnavailable(undefined, err);
+      signature = signRequest(this.secret, method, path, body);
+      try {
+        answer = await this.send(method, path, body, signature);
+      } catch (again) {
+        throw errors.keyServiceUnavailable(undefined, again);
+      }
     }
+    const { status, text, signature: responseSignature } = answer;
     if (status === 401) throw errors.keyServiceUnavailable('The key service refused Tether\'s signature; check keys.remoteToken on both sides.');
     if (!verifyResponse(this.secret, responseSignature, signature, status, text)) {
       throw errors.keyServiceUnavailable('The key service\'s answer is not signed with the shared secret.', new Error(`status ${status}`));
@@ -93,5 +102,37 @@ export class RemoteKeyService implements KeyService {
     if (status === 404) throw errors.notFound(message.replace(/ was not found\.$/, ''));
     if (status === 409) throw errors.conflict(message);
     throw errors.keyServiceUnavailable(`The key service answered ${status}: ${message}`, new Error(`${String(error?.code ?? 'unknown')}: ${message}`));
+  }
+
+  private send(method: string, path: string, body: string, signature: string): Promise<{ status: number; text: string; signature: string | null }> {
+    const url = new URL(`${this.baseUrl.pathname.replace(/\/$/, '')}${path}`, this.baseUrl);
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: { [SIGNATURE_HEADER]: signature, ...(method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_ANSWER_BYTES) res.destroy(new Error('key service answer too large'));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => {
+            const header = res.headers[SIGNATURE_HEADER];
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), signature: typeof header === 'string' ? header : null });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' })));
+      req.end(method === 'POST' ? body : undefined);
+    });
   }
 }

@@ -12,9 +12,11 @@ import type { TetherError } from '../../src/errors.ts';
 import { RemoteKeyService } from '../../src/keys/remoteKeyService.ts';
 import { signRequest } from '../../src/keys/signing.ts';
 import { randomToken } from '../../src/security/tokens.ts';
+import { loadOrCreateTls } from '../../src/sandbox/common/ca.ts';
 import { freePort, repoRoot } from '../support/process.ts';
 import { createOrgFixture } from '../support/tether.ts';
 import { keyServiceSuite, operator } from './suite.ts';
+import { startTestTether } from '../support/tether.ts';
 
 interface KeyServiceProcess {
   child: ChildProcess;
@@ -37,13 +39,13 @@ async function spawnKeyService(env: Record<string, string>): Promise<KeyServiceP
   const deadline = Date.now() + 30_000;
   let exitCode: number | undefined;
   void exited.then((c) => (exitCode = c));
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
+  while (!/listening on (https?:\/\/\S+)/.test(out)) {
     if (exitCode !== undefined || Date.now() > deadline) throw new Error(`keys serve did not start (${exitCode}):\n${out}`);
     await sleep(50);
   }
   return {
     child,
-    url: /listening on (http:\/\/\S+)/.exec(out)![1]!,
+    url: /listening on (https?:\/\/\S+)/.exec(out)![1]!,
     output: () => out,
     async stop() {
       child.kill('SIGTERM');
@@ -207,5 +209,49 @@ describe('remote key service client', () => {
   it('answers 503 when nothing listens', async () => {
     const client = new RemoteKeyService({ url: `http://127.0.0.1:${await freePort()}`, secret, timeoutMs: 2000 });
     await assert.rejects(client.check(), (err: TetherError) => err.code === 'key_service_unavailable');
+  });
+});
+
+describe('remote key service over HTTPS', () => {
+  const tlsDir = join(dir, 'tls-service');
+  let tlsService: KeyServiceProcess;
+  let caPem: string;
+  before(async () => {
+    const tls = await loadOrCreateTls(tlsDir);
+    caPem = tls.caCertPem;
+    tlsService = await spawnKeyService({
+      TETHER_DATA_DIR: tlsDir,
+      TETHER_KEYS_REMOTE_TOKEN: secret,
+      TETHER_KEYS_SERVE_PORT: '0',
+      TETHER_KEYS_SERVE_TLS_CERT_FILE: join(tlsDir, 'tls', 'localhost.pem'),
+      TETHER_KEYS_SERVE_TLS_KEY_FILE: join(tlsDir, 'tls', 'localhost-key.pem'),
+    });
+  });
+  after(() => tlsService.stop());
+
+  it('serves over TLS to a Tether that trusts its CA (keys.remoteCaFile), and only to it', async () => {
+    assert.match(tlsService.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const t = await startTestTether({
+      TETHER_KEYS_PROVIDER: 'remote',
+      TETHER_KEYS_REMOTE_URL: tlsService.url,
+      TETHER_KEYS_REMOTE_TOKEN: secret,
+      TETHER_KEYS_REMOTE_CA_FILE: join(tlsDir, 'tls', 'ca.pem'),
+    });
+    try {
+      const org = await t.services.accounts.createOrg(operator, { slug: 'vault-tls', name: 'TLS' });
+      const ctx = { orgId: org.id, table: 'connections', rowId: randomUUID(), field: 'access_token', purpose: 'tokens' as const };
+      const sealed = await t.services.vault.encryptField(ctx, 'over tls');
+      t.services.vault.forget();
+      assert.equal(await t.services.vault.decryptText(ctx, sealed), 'over tls');
+      assert.equal((await t.http.get('/readyz')).status, 200);
+    } finally {
+      await t.stop();
+    }
+    const untrusting = new RemoteKeyService({ url: tlsService.url, secret, timeoutMs: 2000 });
+    await assert.rejects(untrusting.check(), (err: TetherError) => err.code === 'key_service_unavailable', 'a certificate from an unknown CA is refused');
+    const trusting = new RemoteKeyService({ url: tlsService.url, secret, timeoutMs: 2000, ca: caPem });
+    await trusting.check();
+    const plain = new RemoteKeyService({ url: tlsService.url.replace('https:', 'http:'), secret, timeoutMs: 2000 });
+    await assert.rejects(plain.check(), (err: TetherError) => err.code === 'key_service_unavailable', 'no plain HTTP on the TLS port');
   });
 });
