@@ -147,6 +147,12 @@ describe('Google Drive v3 emulator', () => {
     const chloe = (await googleSignIn(sb, 'chloe@globex.test', 'openid https://www.googleapis.com/auth/drive.readonly')).access_token;
     const shared = await getJson(sb, `${api}/files?${q({ q: 'sharedWithMe', fields: 'files(name)' })}`, chloe);
     assert.deepEqual(shared.body.files.map((f: any) => f.name), ['contract.pdf']);
+    // "Shared Plan" is shared with the whole domain (discoverable): readable by id for Chloé, listed
+    // only in the domain corpus, never in her default (user) corpus.
+    const plan = (await get(`/files?${q({ q: "name = 'Shared Plan'" })}`)).body.files[0];
+    assert.equal((await getJson(sb, `${api}/files/${plan.id}`, chloe)).status, 200);
+    assert.deepEqual((await getJson(sb, `${api}/files?${q({ q: "name = 'Shared Plan'" })}`, chloe)).body.files, []);
+    assert.equal((await getJson(sb, `${api}/files?${q({ q: "name = 'Shared Plan'", corpora: 'domain' })}`, chloe)).body.files.length, 1);
     const aboutMissing = await get('/about');
     assert.equal(aboutMissing.status, 400);
     assert.equal(aboutMissing.body.error.errors[0].location, 'fields');

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { bearerToken, bytes, empty, json, parseJson, INVALID_JSON, type SbRequest, type SbResponse } from '../common/http.ts';
 import { DRIVE, driveError } from './errors.ts';
 import { applyFields, FieldsError, parseFields, type FieldTree } from './fields.ts';
-import { canSee, canWrite, CONTENT_SCOPES, fileJson, hasScope, isGoogleApps, READ_SCOPES, roleOf, WRITE_SCOPES, type DriveContext, type GCaller } from './model.ts';
+import { canSee, canWrite, CONTENT_SCOPES, fileJson, hasScope, isGoogleApps, listable, READ_SCOPES, roleOf, WRITE_SCOPES, type DriveContext, type GCaller } from './model.ts';
 import { parseQuery, QueryError, type QueryContext } from './query.ts';
 import { FOLDER_MIME, ownerPerm, type GFile } from './store.ts';
 
@@ -142,7 +142,7 @@ export function listFiles(ctx: DriveContext, req: SbRequest, caller: GCaller): S
   // A top-level `'<id>' in parents` narrows the candidates to that folder's children (an index
   // lookup instead of a scan of every file); the full predicate still decides.
   const candidates = pred?.parentHint !== undefined ? ctx.store.childrenOf(qctx.alias(pred.parentHint)) : ctx.store.files.values();
-  const matching = [...candidates].filter((f) => inCorpus(f) && canSee(ctx, caller, f) && (!pred || pred(f, qctx)));
+  const matching = [...candidates].filter((f) => inCorpus(f) && listable(ctx, caller, f, corpora) && (!pred || pred(f, qctx)));
   const keyed = matching.map((f) => ({ f, k: sortKeyOf(ctx, f, order) }));
   keyed.sort((a, b) => compareKeys(a.k, a.f.id, b.k, b.f.id, order));
   // The page token is bound to the query and names the last item's sort key, so pages stay

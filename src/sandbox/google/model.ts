@@ -63,6 +63,34 @@ export function canSee(ctx: DriveContext, caller: GCaller, file: GFile): boolean
   return roleOf(ctx, file, caller.user) !== undefined;
 }
 
+/**
+ * Whether files.list returns the file for this corpus. Access by link-style permissions (domain or
+ * anyone) is not enough to be listed: such files appear only in the `domain` corpus, and only when
+ * the permission allows file discovery. Owned files and files shared with the user (directly or
+ * through a folder) are listed in `user`.
+ */
+export function listable(ctx: DriveContext, caller: GCaller, file: GFile, corpora: string): boolean {
+  if (!canSee(ctx, caller, file)) return false;
+  if (file.driveId) return true;
+  const seen = new Set<string>();
+  const stack = [file];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (seen.has(f.id)) continue;
+    seen.add(f.id);
+    if (f.ownerId === caller.user.id) return true;
+    for (const p of f.permissions) {
+      if (p.type === 'user' && p.emailAddress === caller.user.email) return true;
+      if (corpora === 'domain' && p.allowFileDiscovery && ((p.type === 'domain' && p.domain === GOOGLE_DOMAIN) || p.type === 'anyone')) return true;
+    }
+    for (const pid of f.parents) {
+      const parent = ctx.store.files.get(pid);
+      if (parent) stack.push(parent);
+    }
+  }
+  return false;
+}
+
 export function canWrite(ctx: DriveContext, caller: GCaller, file: GFile): boolean {
   return RANK[roleOf(ctx, file, caller.user) ?? '']! >= RANK.writer!;
 }
