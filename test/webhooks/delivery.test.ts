@@ -150,6 +150,22 @@ describe('webhook delivery', () => {
     assert.equal(stored.rows[0].last_response_excerpt.length, 256);
   });
 
+  it('gives up on an attempt after the timeout and tries again', async () => {
+    const hook = await subscribe('/slow');
+    receiver.plan('/slow', { status: 200, delayMs: 10_000 });
+    await emit('connection.created', { connectionId: 'c-slow' });
+    const [delivery] = await settled(hook.id);
+    assert.equal(delivery!.status, 'delivered', JSON.stringify(delivery));
+    assert.equal(delivery!.attempts, 2, 'the slow first attempt timed out (3 s) and the second went through');
+    const log = t.logs.find((l) => l.includes('webhook delivery attempt failed') && l.includes(delivery!.id));
+    assert.match(log ?? '', /"error":"timed out"/);
+  });
+
+  it('refuses events it does not know, and oversized data, before writing anything', async () => {
+    await assert.rejects(emit('connection.exploded' as WebhookEventType, {}), /unknown event type/);
+    await assert.rejects(emit('connection.created', { blob: 'z'.repeat(20_000) }), /exceeds/);
+  });
+
   it('never follows a redirect', async () => {
     const hook = await subscribe('/moved');
     receiver.plan('/moved', ...Array.from({ length: 3 }, () => ({ status: 307, headers: { location: `${receiver.url}/elsewhere` } })));

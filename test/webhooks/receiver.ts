@@ -2,6 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Wait this long before answering (a slow or hanging host app). */
+  delayMs?: number;
+}
+
 export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
@@ -14,7 +22,7 @@ export interface Received {
  */
 export class Receiver {
   readonly received: Received[] = [];
-  private readonly plans = new Map<string, Array<{ status: number; headers?: Record<string, string>; body?: string }>>();
+  private readonly plans = new Map<string, Answer[]>();
   private server!: Server;
   url = '';
 
@@ -26,15 +34,20 @@ export class Receiver {
         const path = req.url ?? '/';
         this.received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         const next = this.plans.get(path)?.shift() ?? { status: 200, body: 'ok' };
-        res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
-        res.end(next.body ?? '');
+        const answer = () => {
+          if (res.destroyed) return;
+          res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
+          res.end(next.body ?? '');
+        };
+        if (next.delayMs) setTimeout(answer, next.delayMs).unref();
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  plan(path: string, ...answers: Array<{ status: number; headers?: Record<string, string>; body?: string }>): void {
+  plan(path: string, ...answers: Answer[]): void {
     this.plans.set(path, answers);
   }
 
@@ -43,7 +56,9 @@ export class Receiver {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    return closed;
   }
 }
 
