@@ -45,3 +45,36 @@ export interface ItemPage {
   /** Opaque; null on the last page. */
   nextCursor: string | null;
 }
+
+export const sharedLink = z
+  .object({
+    url: z.string(),
+    type: z.enum(['view', 'edit']),
+    scope: z.enum(['anonymous', 'organization', 'users']),
+    expiresAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'SharedLink' });
+export type SharedLink = z.infer<typeof sharedLink>;
+
+export const permission = z
+  .object({
+    id: z.string(),
+    role: z.enum(['read', 'write', 'owner']),
+    grantee: z.object({
+      type: z.enum(['user', 'group', 'domain', 'anyone', 'link']),
+      displayName: z.string().nullable(),
+      email: z.string().nullable(),
+      domain: z.string().nullable(),
+      link: sharedLink.nullable(),
+    }),
+    expiresAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Permission' });
+export type Permission = z.infer<typeof permission>;
+
+export interface LinkRequest {
+  type: 'view' | 'edit';
+  scope: 'anonymous' | 'organization' | 'users';
+  recipients: string[];
+  expiresAt: string | null;
+}

@@ -1,5 +1,5 @@
 import type { ItemRef } from '../documents/ids.ts';
-import type { DocumentItem, Drive, ItemPage } from '../documents/model.ts';
+import type { DocumentItem, Drive, ItemPage, LinkRequest, Permission, SharedLink } from '../documents/model.ts';
 import type { ParsedSharedLink } from '../documents/sharedLinks.ts';
 
 export interface ApiRequest {
@@ -41,6 +41,11 @@ export interface DocumentsApi {
   getItem(ctx: ProviderContext, ref: ItemRef): Promise<DocumentItem>;
   search(ctx: ProviderContext, query: string, cursor: string | null, limit: number): Promise<ItemPage>;
   resolveSharedLink(ctx: ProviderContext, link: ParsedSharedLink): Promise<DocumentItem>;
+  /** An embeddable preview URL. */
+  preview(ctx: ProviderContext, ref: ItemRef): Promise<{ url: string }>;
+  /** A sharing link; asking twice for the same link returns the same one. */
+  createLink(ctx: ProviderContext, ref: ItemRef, request: LinkRequest): Promise<SharedLink>;
+  permissions(ctx: ProviderContext, ref: ItemRef): Promise<Permission[]>;
   /** The image bytes, streamed (a non-2xx answer is mapped to an error). */
   thumbnail(ctx: ProviderContext, ref: ItemRef, size: ThumbnailSize): Promise<Response>;
   /** The file's bytes, streamed; `range` is an HTTP Range header value passed through. */

@@ -154,6 +154,30 @@ describe('documents adapters (sandbox)', () => {
     });
   }
 
+  for (const [provider, api] of adapters) {
+    it(`${provider}: creates sharing links idempotently, lists permissions, and gives an embeddable preview`, async () => {
+      const root = await api.listChildren(ctx[provider], { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
+      const folder = root.items.find((i) => i.name === (provider === 'microsoft' ? 'Documents' : 'Projects'))!;
+      const files = await api.listChildren(ctx[provider], { parent: decodeItemId(provider, folder.id), driveId: null, cursor: null, limit: 50, orderBy: null });
+      const file = files.items.find((i) => i.kind === 'file') ?? (await api.listChildren(ctx[provider], { parent: decodeItemId(provider, files.items[0]!.id), driveId: null, cursor: null, limit: 50, orderBy: null })).items.find((i) => i.kind === 'file')!;
+      const ref = decodeItemId(provider, file.id);
+      const before = (await api.permissions(ctx[provider], ref)).length;
+      const first = await api.createLink(ctx[provider], ref, { type: 'view', scope: 'organization', recipients: [], expiresAt: null });
+      const again = await api.createLink(ctx[provider], ref, { type: 'view', scope: 'organization', recipients: [], expiresAt: null });
+      assert.equal(again.url, first.url, 'the same link again');
+      assert.deepEqual([first.type, first.scope], ['view', 'organization']);
+      assert.match(first.url, provider === 'microsoft' ? /^https:\/\/contoso(-my)?\.sharepoint\.com\/:/ : /^https:\/\/(docs|drive)\.google\.com\//);
+      const edit = await api.createLink(ctx[provider], ref, { type: 'edit', scope: 'anonymous', recipients: [], expiresAt: null });
+      assert.equal(edit.type, 'edit');
+      const after = await api.permissions(ctx[provider], ref);
+      assert.equal(after.length, before + 2, 'two new grants, not three');
+      assert.ok(after.some((p) => p.role === 'owner'));
+      assert.ok(after.some((p) => p.role === 'write' && (p.grantee.type === 'anyone')));
+      const preview = await api.preview(ctx[provider], ref);
+      assert.match(preview.url, /^https:\/\//);
+    });
+  }
+
   it('microsoft: resolves a pasted SharePoint link with the connection’s own credentials', async () => {
     const root = await microsoftDocuments.listChildren(ctx.microsoft, { parent: null, driveId: null, cursor: null, limit: 200, orderBy: null });
     const folder = root.items.find((i) => i.name === 'Documents')!;

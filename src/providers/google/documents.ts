@@ -1,5 +1,5 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
-import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
+import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
 import { json, ok } from '../../documents/upstream.ts';
 import { TetherError } from '../../errors.ts';
 import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
@@ -70,6 +70,38 @@ export function mapDriveFile(file: DriveFile, includeProvider = false): Document
   };
 }
 
+interface DrivePermission {
+  id: string;
+  type: 'user' | 'group' | 'domain' | 'anyone';
+  role: string;
+  emailAddress?: string;
+  domain?: string;
+  displayName?: string;
+  expirationTime?: string;
+}
+const PERMISSION_FIELDS = 'permissions(id,type,role,emailAddress,domain,displayName,expirationTime)';
+
+function roleOf(role: string): Permission['role'] {
+  if (role === 'owner' || role === 'organizer') return 'owner';
+  return role === 'writer' || role === 'fileOrganizer' ? 'write' : 'read';
+}
+
+function mapPermission(p: DrivePermission): Permission {
+  return {
+    id: p.id,
+    role: roleOf(p.role),
+    grantee: { type: p.type, displayName: p.displayName ?? null, email: p.emailAddress ?? null, domain: p.domain ?? null, link: null },
+    expiresAt: p.expirationTime ?? null,
+  };
+}
+
+async function filePermissions(ctx: ProviderContext, fileId: string): Promise<DrivePermission[]> {
+  const body = await json<{ permissions: DrivePermission[] }>(
+    await ctx.api(`/drive/v3/files/${encodeURIComponent(fileId)}/permissions`, { query: { fields: PERMISSION_FIELDS, supportsAllDrives: true } }),
+  );
+  return body.permissions;
+}
+
 /** A Drive query string literal: backslashes and single quotes escaped (Drive "Search query terms"). */
 function literal(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
@@ -115,6 +147,55 @@ export const googleDocuments: DocumentsApi = {
 
   async search(ctx, query, cursor, limit) {
     return listFiles(ctx, `name contains ${literal(query)} and trashed = false`, { cursor, limit });
+  },
+
+  async preview(ctx, ref) {
+    const file = await json<{ webViewLink?: string }>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } }));
+    if (!file.webViewLink) throw new TetherError(404, 'not_found', 'This item has no preview.');
+    // Drive's embeddable form of a view link ends in /preview instead of /edit or /view.
+    const url = new URL(file.webViewLink);
+    url.pathname = url.pathname.replace(/\/(edit|view)$/, '') + '/preview';
+    url.search = '';
+    return { url: url.toString() };
+  },
+
+  /**
+   * A Drive "link" is a permission: anyone (anonymous), the user's domain (organization) or named
+   * users, with reader or writer role; the URL is the file's webViewLink. An equal permission that
+   * already exists is reused, so asking twice creates nothing new.
+   */
+  async createLink(ctx, ref, request) {
+    const role = request.type === 'edit' ? 'writer' : 'reader';
+    const file = await json<{ webViewLink?: string }>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } }));
+    let grants: Record<string, string>[];
+    if (request.scope === 'anonymous') grants = [{ type: 'anyone', role }];
+    else if (request.scope === 'organization') {
+      const about = await json<{ user?: { emailAddress?: string } }>(await ctx.api('/drive/v3/about', { query: { fields: 'user(emailAddress)' } }));
+      const domain = about.user?.emailAddress?.split('@')[1];
+      if (!domain) throw new TetherError(422, 'not_applicable', 'This Google account has no organization domain.');
+      grants = [{ type: 'domain', domain, role }];
+    } else {
+      if (request.recipients.length === 0) throw new TetherError(422, 'recipients_required', 'A link for specific users needs recipients.');
+      grants = request.recipients.map((emailAddress) => ({ type: 'user', emailAddress, role }));
+    }
+    const existing = await filePermissions(ctx, ref.itemId);
+    for (const grant of grants) {
+      const same = existing.find((p) => p.type === grant.type && p.role === grant.role && (p.emailAddress ?? '').toLowerCase() === (grant.emailAddress ?? '').toLowerCase() && (p.domain ?? '') === (grant.domain ?? ''));
+      if (same) continue;
+      await json(
+        await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}/permissions`, {
+          method: 'POST',
+          query: { supportsAllDrives: true, sendNotificationEmail: grant.type === 'user' ? 'false' : undefined },
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...grant, ...(request.expiresAt && grant.type === 'user' && { expirationTime: request.expiresAt }) }),
+        }),
+      );
+    }
+    return { url: file.webViewLink ?? `https://drive.google.com/file/d/${ref.itemId}/view`, type: request.type, scope: request.scope, expiresAt: request.expiresAt };
+  },
+
+  async permissions(ctx, ref) {
+    return (await filePermissions(ctx, ref.itemId)).map(mapPermission);
   },
 
   async thumbnail(ctx, ref, size) {

@@ -1,6 +1,6 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import { encodeItemId, type ItemRef } from '../../documents/ids.ts';
-import type { DocumentItem, Drive, ItemPage } from '../../documents/model.ts';
+import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
 import { json, ok } from '../../documents/upstream.ts';
 import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
 
@@ -92,6 +92,45 @@ function mapDrive(d: GraphDrive): Drive {
   };
 }
 
+interface GraphPermission {
+  id: string;
+  roles?: string[];
+  link?: { type?: string; scope?: string; webUrl?: string };
+  grantedToV2?: GraphIdentitySet & { group?: { displayName?: string; email?: string } };
+  grantedTo?: GraphIdentitySet;
+  expirationDateTime?: string;
+}
+
+function linkOf(p: GraphPermission): SharedLink | null {
+  if (!p.link?.webUrl) return null;
+  return {
+    url: p.link.webUrl,
+    type: p.link.type === 'edit' ? 'edit' : 'view',
+    scope: p.link.scope === 'organization' ? 'organization' : p.link.scope === 'users' ? 'users' : 'anonymous',
+    expiresAt: p.expirationDateTime ?? null,
+  };
+}
+
+function mapPermission(p: GraphPermission): Permission {
+  const roles = p.roles ?? [];
+  const role = roles.includes('owner') ? 'owner' : roles.includes('write') ? 'write' : 'read';
+  const link = linkOf(p);
+  const who = p.grantedToV2 ?? p.grantedTo;
+  const group = p.grantedToV2?.group;
+  return {
+    id: p.id,
+    role,
+    grantee: {
+      type: link ? (link.scope === 'anonymous' ? 'anyone' : 'link') : group ? 'group' : 'user',
+      displayName: group?.displayName ?? who?.user?.displayName ?? null,
+      email: group?.email ?? who?.user?.email ?? null,
+      domain: null,
+      link,
+    },
+    expiresAt: p.expirationDateTime ?? null,
+  };
+}
+
 function skipToken(nextLink: string | undefined): string | null {
   if (!nextLink) return null;
   // Only the opaque token is kept; the next request is rebuilt from the API base (never the link's host).
@@ -149,6 +188,36 @@ export const microsoftDocuments: DocumentsApi = {
     );
     const token = skipToken(page['@odata.nextLink']);
     return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
+  },
+
+  async preview(ctx, ref) {
+    const body = await json<{ getUrl?: string }>(await ctx.api(`${itemPath(ref)}/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    if (!body.getUrl) throw new Error('Graph preview answered without getUrl');
+    return { url: body.getUrl };
+  },
+
+  async createLink(ctx, ref, request) {
+    // Graph createLink is idempotent by itself: the same type/scope/recipients answer 200 with the existing link.
+    const permission = await json<GraphPermission>(
+      await ctx.api(`${itemPath(ref)}/createLink`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: request.type,
+          scope: request.scope,
+          ...(request.recipients.length > 0 && { recipients: request.recipients.map((email) => ({ email })) }),
+          ...(request.expiresAt && { expirationDateTime: request.expiresAt }),
+        }),
+      }),
+    );
+    const link = linkOf(permission);
+    if (!link) throw new Error('Graph createLink answered without a link');
+    return link;
+  },
+
+  async permissions(ctx, ref) {
+    const page = await json<GraphPage<GraphPermission>>(await ctx.api(`${itemPath(ref)}/permissions`));
+    return page.value.map(mapPermission);
   },
 
   async thumbnail(ctx, ref, size) {
