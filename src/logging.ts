@@ -40,10 +40,26 @@ export const redactedPaths = [
   'dataKey',
 ];
 
+/**
+ * The request URL as logged. The OAuth callback's query holds the authorization code and state, and
+ * a connect link's path holds its single-use token: neither is ever written to a log line.
+ */
+export function loggableUrl(url: string): string {
+  if (url.startsWith('/oauth/callback')) return url.includes('?') ? '/oauth/callback?[redacted]' : url;
+  if (url.startsWith('/connect/')) return '/connect/[redacted]';
+  return url;
+}
+
+/** Fastify's request serializer (which it uses unless the logger has its own), with the URL made loggable. */
+function requestSerializer(req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: loggableUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
+      serializers: { req: requestSerializer },
       base: { service: 'tether' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactedPaths, censor: '[redacted]' },

@@ -10,6 +10,10 @@ import { resolveOperatorToken } from './operatorToken.ts';
 import { EndpointProfiles } from './providers/profiles.ts';
 import { AccountsService } from './services/accounts.ts';
 import { ProviderAppsService } from './services/providerApps.ts';
+import { ConnectService } from './services/connect.ts';
+import { ConnectionsService } from './services/connections.ts';
+import { OAuthClients } from './services/oauthClients.ts';
+import { createOutboundFetch, readCaFile } from './outbound/fetch.ts';
 import { WebhookDeliverer } from './services/webhookDelivery.ts';
 import { WebhooksService } from './services/webhooks.ts';
 import { ApiKeysService } from './services/apiKeys.ts';
@@ -37,6 +41,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
   const { db, pool } = database;
   let queue: JobQueue | undefined;
   let app: App | undefined;
+  let outbound: ReturnType<typeof createOutboundFetch> | undefined;
   try {
     const auth = new AuthService(db, {
       operatorToken: operatorToken.token,
@@ -51,6 +56,12 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const jobQueue = queue;
     await queueRewrapIfNeeded(database, keys, logger);
     const profiles = new EndpointProfiles(config.profiles);
+    const providerApps = new ProviderAppsService(db, vault, profiles, config.publicUrl);
+    // Calls to providers: TLS always verified, against the system roots plus outbound.extraCaFile.
+    outbound = createOutboundFetch({ extraCaPem: readCaFile(config.outbound.extraCaFile) });
+    const clients = new OAuthClients(profiles, providerApps, outbound.fetch);
+    const webhooks = new WebhooksService(db, vault, config.webhooks);
+    const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
     const services: Services = {
       config,
       logger,
@@ -62,8 +73,10 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       keyManagement,
       vault,
       profiles,
-      providerApps: new ProviderAppsService(db, vault, profiles, config.publicUrl),
-      webhooks: new WebhooksService(db, vault, config.webhooks),
+      providerApps,
+      connections,
+      connect: new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) }),
+      webhooks,
       readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],
       queueDepth: () => jobQueue.depth(),
     };
@@ -83,6 +96,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       close() {
         closing ??= (async () => {
           await Promise.all([server.close(), jobQueue.stop()]);
+          await outbound?.close();
           await webhookDeliverer.close();
           await database.close();
         })();
@@ -93,6 +107,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     await app?.close().catch(() => undefined);
     await queue?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
+    await outbound?.close().catch(() => undefined);
     throw err;
   }
 }

@@ -13,9 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { RegisteredRoute } from '../src/http/server.ts';
 import { createOrgFixture, type Auth, type OrgFixture, type Response, type TestTether, startTestTether } from './support/tether.ts';
+import { storeConnection } from './connections/fixtures.ts';
 
 /** Each org's webhook (made in `before`; the shared fixture stays as it is). */
 const webhookOf = new Map<string, string>();
+/** Each org's connection, stored through the connections service in `before` (the OAuth flow itself is tested in test/connections). */
+const connectionOf = new Map<string, string>();
 /** How to fill a path parameter, by name, from an org's objects. Every value is tried. */
 const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   orgId: (o) => [o.orgId],
@@ -23,6 +26,7 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   groupId: (o) => [o.group.id],
   keyId: (o) => [o.apiKey.id],
   appId: (o) => [o.providerApp.id],
+  connectionId: (o) => [connectionOf.get(o.orgId)!],
   webhookId: (o) => [webhookOf.get(o.orgId)!],
 };
 
@@ -43,12 +47,18 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/api-keys': { name: 'probe' },
   'POST /api/v1/provider-apps': { provider: 'google', displayName: 'Probe', clientId: 'probe', clientSecret: 'probe' },
   'PATCH /api/v1/provider-apps/:appId': { displayName: 'Probe' },
+  'POST /api/v1/connect-sessions': { providerAppId: '00000000-0000-4000-8000-000000000000', returnTo: 'http://tether.test/done' },
+  'PATCH /api/v1/connections/:connectionId': { name: 'Probe' },
   'POST /api/v1/webhooks': { url: 'https://hooks.example.com/probe', events: ['connection.created'] },
   'PATCH /api/v1/webhooks/:webhookId': { description: 'Probe' },
 };
 
-/** Public routes may have path parameters only when they serve no org data (the docs' static files). */
-const PUBLIC_ROUTES_WITH_PARAMS = new Set(['GET /docs/static/*']);
+/**
+ * Public routes may have path parameters only when they serve no org data: the docs' static files,
+ * and the connect link, whose 256-bit token is the capability — an unknown, used or expired token gets
+ * one and the same page, and a valid one only a redirect to the provider (test/connections).
+ */
+const PUBLIC_ROUTES_WITH_PARAMS = new Set(['GET /docs/static/*', 'GET /connect/:token']);
 
 /** The list routes an org admin reads; none may ever show another org's objects. */
 const LIST_ROUTES = ['/api/v1/users', '/api/v1/groups', '/api/v1/api-keys', '/api/v1/audit-events', '/api/v1/webhooks'];
@@ -86,6 +96,7 @@ describe('access control across orgs (every route)', () => {
     await db.connect();
     a = await createOrgFixture(t, 'org-a');
     b = await createOrgFixture(t, 'org-b');
+    for (const org of [a, b]) connectionOf.set(org.orgId, await storeConnection(t, db, org));
     for (const org of [a, b]) {
       const webhook = await t.http.post('/api/v1/webhooks', { url: `https://hooks.example.com/${org.slug}`, events: ['connection.created'] }, org.admin.session);
       assert.equal(webhook.status, 201, webhook.text);

@@ -87,6 +87,12 @@ export const configSchema = z.strictObject({
       allowedReturnOrigins: z.array(origin).default([]),
     })
     .prefault({}),
+  outbound: z
+    .strictObject({
+      /** PEM file of extra CAs trusted for calls to providers (the sandbox's local CA, a corporate proxy's). */
+      extraCaFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Webhooks to host apps (README "Webhooks"). */
   webhooks: z
     .strictObject({
@@ -176,6 +182,7 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_KEYS_SERVE_PORT', ['keys', 'servePort']],
   ['TETHER_KEYS_SERVE_TLS_CERT_FILE', ['keys', 'serveTlsCertFile']],
   ['TETHER_KEYS_SERVE_TLS_KEY_FILE', ['keys', 'serveTlsKeyFile']],
+  ['TETHER_EXTRA_CA_FILE', ['outbound', 'extraCaFile']],
   ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
   ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
   ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],

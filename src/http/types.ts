@@ -7,6 +7,8 @@ import type { Logger } from '../logging.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
 import type { AccountsService } from '../services/accounts.ts';
 import type { ProviderAppsService } from '../services/providerApps.ts';
+import type { ConnectService } from '../services/connect.ts';
+import type { ConnectionsService } from '../services/connections.ts';
 import type { WebhooksService } from '../services/webhooks.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
 import type { AuthService } from '../services/auth.ts';
@@ -51,6 +53,9 @@ export interface Services {
   vault: Vault;
   profiles: EndpointProfiles;
   providerApps: ProviderAppsService;
+  /** The OAuth connect flow: connect sessions, the connect page and the callback. */
+  connect: ConnectService;
+  connections: ConnectionsService;
   /** Webhooks to host apps; `webhooks.emit(tx, event)` raises an event (see services/webhooks.ts). */
   webhooks: WebhooksService;
   /** Reports readiness problems (database, migrations, key service); empty when ready. */

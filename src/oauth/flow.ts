@@ -238,3 +238,19 @@ async function processTokens(fn: () => Promise<oauth.TokenEndpointResponse>): Pr
     throw new OAuthError(502, 'provider_error', `The provider's token response is not acceptable: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * RFC 7009 token revocation, for providers that offer it (Google revokes the whole grant when given
+ * the refresh token). Throws `provider_error` / `provider_unreachable` like the other calls.
+ */
+export async function revokeToken(client: OAuthClient, token: string): Promise<void> {
+  const as = authorizationServer(client);
+  if (!as.revocation_endpoint) throw new Error('revokeToken: the provider has no revocation endpoint');
+  const response = await call(() => oauth.revocationRequest(as, { client_id: client.clientId }, clientAuth(client), token, httpOptions(client)));
+  try {
+    await oauth.processRevocationResponse(response);
+  } catch (err) {
+    const status = err instanceof oauth.ResponseBodyError ? err.status : response.status;
+    throw new OAuthError(502, 'provider_error', `The provider's revocation endpoint answered ${status}.`, { cause: err });
+  }
+}

@@ -4,6 +4,13 @@ import { listApiKeys } from './apiKeys/listApiKeys.ts';
 import { postApiKey } from './apiKeys/postApiKey.ts';
 import { listAuditEvents } from './auditEvents/listAuditEvents.ts';
 import { getMe } from './auth/getMe.ts';
+import { getConnect } from './connect/getConnect.ts';
+import { getOAuthCallback } from './connect/getOAuthCallback.ts';
+import { postConnectSession } from './connect/postConnectSession.ts';
+import { deleteConnection } from './connections/deleteConnection.ts';
+import { getConnection } from './connections/getConnection.ts';
+import { listConnections } from './connections/listConnections.ts';
+import { patchConnection } from './connections/patchConnection.ts';
 import { postLogin } from './auth/postLogin.ts';
 import { postLogout } from './auth/postLogout.ts';
 import { deleteGroup } from './groups/deleteGroup.ts';
@@ -53,5 +60,7 @@ export const routes: readonly Route[] = [
   listApiKeys, postApiKey, deleteApiKey,
   listAuditEvents,
   listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp,
+  postConnectSession, getConnect, getOAuthCallback,
+  listConnections, getConnection, patchConnection, deleteConnection,
   listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
 ];
