@@ -79,6 +79,13 @@ function statusText(status: KeyStatus): string {
     const state = v.current ? 'current' : v.retiredAt ? 'retired' : v.createdAt ? 'active' : 'unknown';
     lines.push(`${String(v.version).padEnd(8)} ${state.padEnd(9)} ${(v.createdAt || '-').padEnd(25)} ${String(v.dataKeys).padEnd(10)} ${v.rows}`);
   }
+  if (status.columns.length > 0) {
+    lines.push('', 'Encrypted columns (rows per KEK version):');
+    for (const c of status.columns) {
+      const counts = Object.entries(c.rowsByVersion).map(([v, n]) => (v === '0' ? `no data key: ${n}` : `v${v}: ${n}`));
+      lines.push(`  ${`${c.table}.${c.column}`.padEnd(34)} ${c.purpose.padEnd(15)} ${counts.join(', ') || 'no rows'}`);
+    }
+  }
   lines.push('', status.pendingRewrap === 0 ? 'All data keys are wrapped under the current version.' : `${status.pendingRewrap} data keys wait for the rewrap job.`);
   if (status.orphanedRows > 0) lines.push(`${status.orphanedRows} rows name no data key and cannot be decrypted.`);
   return lines.join('\n');

@@ -79,7 +79,11 @@ describe('tether keys (CLI)', () => {
 
     const retired = JSON.parse((await cli(['keys', 'retire', '--version', '1', '--json'])).stdout);
     assert.ok(retired.version.retiredAt);
-    assert.match((await cli(['keys', 'status'])).stdout, /^1\s+retired\s/m);
+    const text = (await cli(['keys', 'status'])).stdout;
+    assert.match(text, /^1\s+retired\s/m);
+    assert.match(text, /^2\s+current\s.*\s1\s+\d+$/m, 'version 2 wraps the one data key');
+    assert.match(text, /Encrypted columns \(rows per KEK version\):\n/);
+    assert.match(text, /^ {2}provider_apps\.client_secret\s+client_secrets\s+no rows$/m);
     assert.equal(await new Vault(db, keyring, { cacheTtlMs: 0 }).decryptText(ctx, value), 'refresh-token-value');
 
     // --wait rewraps in the command itself.
