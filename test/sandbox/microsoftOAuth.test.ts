@@ -155,6 +155,15 @@ describe('Microsoft identity platform v2 emulator', () => {
     assert.equal(back.searchParams.get('code'), null);
   });
 
+  it('answers prompt=none with login_required (no browser session in the sandbox)', async () => {
+    const res = await sb.fetch(await authorize({ extra: { prompt: 'none' } }), { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    const back = new URL(res.headers.get('location')!);
+    assert.equal(back.searchParams.get('error'), 'login_required');
+    assert.match(back.searchParams.get('error_description')!, /^AADSTS50058: /);
+    assert.equal(back.searchParams.get('state'), 'state-123');
+  });
+
   it('rotates the refresh token on every use and retires the used one', async () => {
     const app = sb.microsoft.apps[0]!;
     const first = await microsoftSignIn(sb, sb.microsoft.accounts[0]!.email);

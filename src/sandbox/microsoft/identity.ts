@@ -99,6 +99,8 @@ function authorizeGet(ctx: MsIdentityContext, req: SbRequest, segment: string): 
   if (q.get('response_type') !== 'code') return fail('unsupported_response_type', 700054, `response_type '${q.get('response_type') ?? ''}' is not enabled for the application.`);
   const scope = q.get('scope');
   if (!scope) return fail('invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+  // The sandbox keeps no browser session, so a silent request can never succeed.
+  if (q.get('prompt') === 'none') return fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.');
   const challenge = q.get('code_challenge') ?? undefined;
   const method = q.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
   if (method && method !== 'S256' && method !== 'plain') return fail('invalid_request', 50149, `The code_challenge_method '${method}' is not supported.`);
