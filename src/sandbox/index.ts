@@ -87,6 +87,11 @@ export interface Sandbox {
   microsoft: ProviderEndpoints & { emulator: MicrosoftEmulator; tenants: { id: string; name: string; domain: string }[]; authorizationEndpointFor(tenant: string): string; tokenEndpointFor(tenant: string): string; discoveryUrlFor(tenant: string): string; issuerFor(tenantId: string): string };
   google: ProviderEndpoints & { emulator: GoogleEmulator; domain: string; driveApiBaseUrl: string; uploadBaseUrl: string };
   webex: ProviderEndpoints & { emulator: WebexEmulator; orgId: string; deliveries: WebhookDelivery[] };
+  /**
+   * Per provider, just the six endpoint fields a provider definition carries (issuer, authorization,
+   * token, revocation, JWKS, API base URL) — Microsoft's as `{tenant}`/`{tenantid}` templates.
+   */
+  endpoints(): Record<ProviderId, Pick<ProviderEndpoints, 'issuer' | 'authorizationEndpoint' | 'tokenEndpoint' | 'revocationEndpoint' | 'jwksUri' | 'apiBaseUrl'>>;
   /** Expires the access tokens issued so far (all, or one user's, by id or email), to force refreshes. */
   expireAccessTokens(provider: ProviderId, user?: string): void;
   /** Registers an OAuth app at run time; id and secret are generated when not given. */
@@ -241,6 +246,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return webexDescription();
     },
     registerApp,
+    endpoints() {
+      const pick = (p: ProviderEndpoints) => ({ issuer: p.issuer, authorizationEndpoint: p.authorizationEndpoint, tokenEndpoint: p.tokenEndpoint, revocationEndpoint: p.revocationEndpoint, jwksUri: p.jwksUri, apiBaseUrl: p.apiBaseUrl });
+      return { microsoft: pick(msDescription()), google: pick(googleDescription()), webex: pick(webexDescription()) };
+    },
     expireAccessTokens(provider, user) {
       const userId = user === undefined ? undefined : resolveUserId(provider, user);
       if (user !== undefined && !userId) throw new Error(`unknown ${provider} user ${user}`);

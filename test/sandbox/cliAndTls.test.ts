@@ -28,6 +28,8 @@ describe('sandbox TLS, CLI and admin description', () => {
       assert.equal((await createTrustingFetch(caPem)(b.microsoft.discoveryUrlFor('common'))).status, 200);
       const local = await createTrustingFetch(caPem)(b.microsoft.discoveryUrlFor('common').replace('127.0.0.1', 'localhost'));
       assert.equal(local.status, 200);
+      assert.deepEqual(Object.keys(b.endpoints().microsoft).sort(), ['apiBaseUrl', 'authorizationEndpoint', 'issuer', 'jwksUri', 'revocationEndpoint', 'tokenEndpoint']);
+      assert.equal(b.endpoints().google.revocationEndpoint, `${b.google.baseUrl}/revoke`);
       await b.close();
       const plain = await startSandbox({ dataDir, https: false });
       assert.match(plain.google.baseUrl, /^http:\/\//);
