@@ -92,7 +92,7 @@ export class Vault {
     if (cached) return cached;
     return this.singleFlight(`latest:${orgId}/${purpose}`, async () => {
       const row = (await dataKeysRepository.findLatest(this.db, orgId, purpose)) ?? (await this.createKey(orgId, purpose));
-      return this.remember(row);
+      return this.remember(row, { latest: true });
     });
   }
 
@@ -103,7 +103,7 @@ export class Vault {
       return await this.singleFlight(`id:${id}`, async () => {
         const row = await dataKeysRepository.findById(this.db, id);
         if (!row) throw new DataKeyMissing();
-        return this.remember(row);
+        return this.remember(row, { latest: false });
       });
     } catch (err) {
       if (err instanceof DataKeyMissing) return undefined;
@@ -125,7 +125,8 @@ export class Vault {
     }
   }
 
-  private async remember(row: DataKey): Promise<CachedKey> {
+  /** Unwraps a data key and caches it; `latest` when it is the one new ciphertexts of its org and purpose use. */
+  private async remember(row: DataKey, options: { latest: boolean }): Promise<CachedKey> {
     const context = { orgId: row.org_id, purpose: row.purpose, dataKeyId: row.id };
     let key: Buffer;
     try {
@@ -147,10 +148,12 @@ export class Vault {
     if (this.cacheTtlMs > 0) {
       this.byId.delete(row.id);
       this.byId.set(row.id, entry);
-      this.latest.set(`${row.org_id}/${row.purpose}`, row.id);
+      if (options.latest) this.latest.set(`${row.org_id}/${row.purpose}`, row.id);
       while (this.byId.size > this.maxCached) {
-        const oldest = this.byId.keys().next().value!;
-        this.byId.delete(oldest);
+        const [oldestId, oldest] = this.byId.entries().next().value!;
+        this.byId.delete(oldestId);
+        const name = `${oldest.orgId}/${oldest.purpose}`;
+        if (this.latest.get(name) === oldestId) this.latest.delete(name);
       }
     }
     return entry;
