@@ -93,7 +93,10 @@ export class WebhookDeliverer {
     const subscription = await webhookSubscriptionsRepository.findById(this.db, delivery.org_id, delivery.subscription_id);
     if (!subscription) return;
     let result: SendResult;
-    if (!subscription.enabled) {
+    if (delivery.attempts > this.options.maxAttempts) {
+      // Only after a crash mid-attempt (graphile-worker ran the job again) or a lowered maxAttempts.
+      result = { ok: false, statusCode: null, error: 'no attempts left', excerpt: null, permanent: true };
+    } else if (!subscription.enabled) {
       result = { ok: false, statusCode: null, error: 'the webhook is disabled', excerpt: null, permanent: true };
     } else {
       result = await this.send(delivery, subscription.url, subscription.signing_secret);

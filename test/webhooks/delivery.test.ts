@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { WebhookEventType } from '../../src/services/webhooks.ts';
 import { createOrgFixture, startTestTether, type OrgFixture, type TestTether } from '../support/tether.ts';
@@ -164,6 +165,25 @@ describe('webhook delivery', () => {
   it('refuses events it does not know, and oversized data, before writing anything', async () => {
     await assert.rejects(emit('connection.exploded' as WebhookEventType, {}), /unknown event type/);
     await assert.rejects(emit('connection.created', { blob: 'z'.repeat(20_000) }), /exceeds/);
+  });
+
+  it('does not send a delivery whose attempts are used up (a crash mid-attempt) or whose webhook was disabled meanwhile', async () => {
+    const spent = await subscribe('/spent', ['connection.deleted']);
+    const paused = await subscribe('/paused', ['connection.deleted']);
+    await t.services.db.transaction().execute(async (tx) => {
+      const { deliveryIds } = await t.services.webhooks.emit(tx, { orgId: a.orgId, type: 'connection.deleted', data: { connectionId: 'c-gone' } });
+      assert.ok(deliveryIds.length >= 2, 'one per subscriber, these two among them');
+      // As if earlier attempts had been counted and the instance had died before recording them.
+      await sql`update webhook_deliveries set attempts = 3 where subscription_id = ${spent.id}`.execute(tx);
+      await sql`update webhook_subscriptions set enabled = false where id = ${paused.id}`.execute(tx);
+    });
+    const [gaveUp] = await settled(spent.id);
+    assert.equal(gaveUp!.status, 'failed');
+    assert.equal(gaveUp!.lastError, 'no attempts left');
+    const [disabled] = await settled(paused.id);
+    assert.equal(disabled!.status, 'failed');
+    assert.equal(disabled!.lastError, 'the webhook is disabled');
+    assert.equal(receiver.at('/spent').length + receiver.at('/paused').length, 0);
   });
 
   it('never follows a redirect', async () => {
