@@ -232,7 +232,8 @@ async function processTokens(fn: () => Promise<oauth.TokenEndpointResponse>): Pr
       throw new OAuthError(502, 'provider_error', `The provider's token endpoint answered ${err.status} ${err.error}.`, { details: { error: err.error, status: err.status } });
     }
     if (err instanceof OAuthError) throw err;
-    if (err instanceof oauth.OperationProcessingError && /id_token|nonce|"iss"|"aud"|claim/i.test(err.message)) {
+    // JWT/JWS errors in a token response can only concern the ID token (e.g. `alg: none`).
+    if ((err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError) && /id_token|nonce|"iss"|"aud"|claim|JWT|JWS/i.test(err.message)) {
       throw new OAuthError(400, 'invalid_id_token', `The ID token is not valid: ${err.message}`, { cause: err });
     }
     throw new OAuthError(502, 'provider_error', `The provider's token response is not acceptable: ${(err as Error).message}`, { cause: err });

@@ -3,6 +3,7 @@ import type { User } from '../db/schema.ts';
 import { errors } from '../errors.ts';
 import { apiKeysRepository } from '../repositories/apiKeys.ts';
 import { orgsRepository } from '../repositories/orgs.ts';
+import { connectSessionsRepository } from '../repositories/connectSessions.ts';
 import { rateLimitsRepository } from '../repositories/rateLimits.ts';
 import { sessionsRepository } from '../repositories/sessions.ts';
 import { usersRepository } from '../repositories/users.ts';
@@ -150,6 +151,8 @@ export class AuthService {
       if (n < 10_000) break;
     }
     await rateLimitsRepository.purgeOlderThan(this.db, 24 * 3600);
+    // Connect sessions (10 minutes) are kept a day after expiry, to answer a late callback clearly.
+    await connectSessionsRepository.purgeExpired(this.db, new Date(Date.now() - 24 * 3600 * 1000));
     return total;
   }
 }

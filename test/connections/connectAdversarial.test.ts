@@ -82,6 +82,11 @@ describe('connect flow: adversarial callbacks and returnTo values', () => {
     const { browser, callback } = await pendingCallback();
     await env.db.query(`update connect_sessions set expires_at = now() - interval '1 second' where used_at is null and opened_at is not null`);
     await assertRefused(browser, callback, { error: 'connect_session_expired' });
+    // Expired sessions are purged by the sessions job a day later.
+    const before = await count(env.db, 'connect_sessions');
+    await env.db.query(`update connect_sessions set expires_at = now() - interval '25 hours' where id = (select id from connect_sessions order by created_at desc limit 1)`);
+    await env.t.services.auth.purgeExpiredSessions();
+    assert.equal(await count(env.db, 'connect_sessions'), before - 1);
   });
 
   it("refuses a mix-up: app A's (Google's) response delivered with app B's (Microsoft's) state, by RFC 9207 iss", async () => {

@@ -28,7 +28,8 @@ export interface ConnectEnv {
   stop(): Promise<void>;
 }
 
-export async function startConnectEnv(): Promise<ConnectEnv> {
+/** `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's. */
+export async function startConnectEnv(options: { profiles?: Record<string, unknown> } = {}): Promise<ConnectEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-connect-'));
   const sb = await startSandbox({ dataDir: join(dir, 'sandbox') });
   const caFile = join(dir, 'sandbox-ca.pem');
@@ -47,6 +48,7 @@ export async function startConnectEnv(): Promise<ConnectEnv> {
           google: endpoints('google'),
           webex: endpoints('webex'),
         },
+        ...options.profiles,
       },
     }),
   );
