@@ -20,6 +20,8 @@ export async function upstreamError(res: Response): Promise<TetherError> {
       return new TetherError(409, 'conflict', 'The provider reports a conflict (e.g. an item of that name exists).');
     case res.status === 412:
       return new TetherError(412, 'precondition_failed', 'The item changed since the given If-Match version.');
+    case res.status === 400:
+      return new TetherError(422, 'provider_rejected', 'The provider refused the request as invalid (for example a name it does not allow).');
     case res.status === 413:
       return new TetherError(413, 'too_large', 'The provider refused the size of this request.');
     default:

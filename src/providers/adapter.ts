@@ -9,6 +9,15 @@ export interface ApiRequest {
   body?: string | Uint8Array;
 }
 
+/** A file body arriving as a stream; `size` is known (Content-Length), so nothing is buffered whole. */
+export interface UploadBody {
+  size: number;
+  contentType: string;
+  stream: AsyncIterable<Uint8Array>;
+}
+
+export type ConflictBehavior = 'fail' | 'replace' | 'rename';
+
 /**
  * What an adapter gets to talk to its provider. `api` takes a path relative to the connection
  * profile's API base — an adapter cannot name another host — and is already authorized, refreshed,
@@ -23,6 +32,12 @@ export interface ProviderContext {
    * suffixes) or the API host, re-checked on every hop, and never with the Authorization header.
    */
   download(target: string, request: ApiRequest & { contentHosts: readonly string[] }): Promise<Response>;
+  /**
+   * A request to a pre-authorized URL the provider handed out (a Graph upload session's uploadUrl, a
+   * Drive resumable session URI): only on the API host or the content hosts, never with the token,
+   * redirects not followed.
+   */
+  sendTo(url: string, request: ApiRequest & { contentHosts: readonly string[] }): Promise<Response>;
   signal?: AbortSignal;
 }
 
@@ -53,3 +68,12 @@ export interface DocumentsApi {
 }
 
 export type ThumbnailSize = 'small' | 'medium' | 'large';
+
+export interface DocumentsWriteApi {
+  upload(ctx: ProviderContext, target: { parent: ItemRef | null; driveId: string | null; name: string; conflict: ConflictBehavior }, body: UploadBody): Promise<DocumentItem>;
+  replaceContent(ctx: ProviderContext, ref: ItemRef, body: UploadBody): Promise<DocumentItem>;
+  createFolder(ctx: ProviderContext, target: { parent: ItemRef | null; driveId: string | null; name: string; conflict: ConflictBehavior }): Promise<DocumentItem>;
+  /** Rename and/or move; `ifMatch` is the item's version (ETag) and a mismatch is 412. */
+  update(ctx: ProviderContext, ref: ItemRef, changes: { name?: string; parent?: ItemRef; ifMatch?: string }): Promise<DocumentItem>;
+  delete(ctx: ProviderContext, ref: ItemRef, ifMatch?: string): Promise<void>;
+}

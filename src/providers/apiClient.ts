@@ -51,6 +51,17 @@ export function createProviderContext(options: {
       }
       return res;
     },
+
+    async sendTo(target, request) {
+      const url = checkContentUrl(new URL(target), base, request.contentHosts);
+      return options.fetch(url, {
+        method: request.method ?? 'PUT',
+        headers: request.headers ?? {},
+        ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
+        redirect: 'manual',
+        ...(options.signal && { signal: options.signal }),
+      });
+    },
   };
 }
 

@@ -10,8 +10,10 @@ import { createOutboundFetch } from '../../src/outbound/fetch.ts';
 import type { DocumentsApi, ProviderContext } from '../../src/providers/adapter.ts';
 import { apiUrl, createProviderContext } from '../../src/providers/apiClient.ts';
 import type { ProviderId } from '../../src/providers/definition.ts';
-import { googleDocuments } from '../../src/providers/google/documents.ts';
-import { microsoftDocuments } from '../../src/providers/microsoft/documents.ts';
+import { googleDocuments, googleDocumentsWrite } from '../../src/providers/google/documents.ts';
+import { microsoftDocuments, microsoftDocumentsWrite } from '../../src/providers/microsoft/documents.ts';
+import type { DocumentsWriteApi, UploadBody } from '../../src/providers/adapter.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import { EndpointProfiles } from '../../src/providers/profiles.ts';
 import { providerDefinition } from '../../src/providers/registry.ts';
 import { completeSignIn, startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
@@ -175,6 +177,71 @@ describe('documents adapters (sandbox)', () => {
       assert.ok(after.some((p) => p.role === 'write' && (p.grantee.type === 'anyone')));
       const preview = await api.preview(ctx[provider], ref);
       assert.match(preview.url, /^https:\/\//);
+    });
+  }
+
+  /** A deterministic stream of `size` bytes, in uneven pieces, never held whole. */
+  function bodyOf(size: number, seed: string): UploadBody & { sha256: string } {
+    const hash = createHash('sha256');
+    const pieces: Buffer[] = [];
+    for (let made = 0, i = 0; made < size; i++) {
+      const n = Math.min(size - made, 65_521 + (i % 7) * 1000);
+      const piece = createHash('sha512').update(`${seed}-${i}`).digest();
+      const chunk = Buffer.alloc(n, piece);
+      pieces.push(chunk);
+      hash.update(chunk);
+      made += n;
+    }
+    return {
+      size,
+      contentType: 'application/octet-stream',
+      sha256: hash.digest('hex'),
+      stream: (async function* () {
+        for (const p of pieces) yield p;
+      })(),
+    };
+  }
+
+  const writers: [ProviderId, DocumentsApi, DocumentsWriteApi][] = [['microsoft', microsoftDocuments, microsoftDocumentsWrite], ['google', googleDocuments, googleDocumentsWrite]];
+  for (const [provider, api, write] of writers) {
+    it(`${provider}: creates folders, uploads small and resumable files, replaces, renames with If-Match, moves and deletes`, async () => {
+      const c = ctx[provider];
+      const folder = await write.createFolder(c, { parent: null, driveId: null, name: `Tether ${randomBytes(4).toString('hex')}`, conflict: 'fail' });
+      assert.equal(folder.kind, 'folder');
+      await assert.rejects(write.createFolder(c, { parent: null, driveId: null, name: folder.name, conflict: 'fail' }), (e: unknown) => (e as { code: string }).code === 'conflict');
+      const parent = decodeItemId(provider, folder.id);
+
+      const small = bodyOf(100_000, `${provider}-small`);
+      const uploaded = await write.upload(c, { parent, driveId: null, name: 'small.bin', conflict: 'fail' }, small);
+      assert.equal(uploaded.size, 100_000);
+      const back = createHash('sha256').update(Buffer.from(await (await api.content(c, decodeItemId(provider, uploaded.id), null)).arrayBuffer())).digest('hex');
+      assert.equal(back, small.sha256);
+      await assert.rejects(write.upload(c, { parent, driveId: null, name: 'small.bin', conflict: 'fail' }, bodyOf(10, 'x')), (e: unknown) => (e as { code: string }).code === 'conflict');
+
+      const large = bodyOf(12 * 1024 * 1024 + 12_345, `${provider}-large`);
+      const big = await write.upload(c, { parent, driveId: null, name: 'large.bin', conflict: 'fail' }, large);
+      assert.equal(big.size, large.size);
+      const bigBack = createHash('sha256').update(Buffer.from(await (await api.content(c, decodeItemId(provider, big.id), null)).arrayBuffer())).digest('hex');
+      assert.equal(bigBack, large.sha256, 'the resumable upload round-trips exactly');
+
+      const replacement = bodyOf(5000, `${provider}-replacement`);
+      const replaced = await write.replaceContent(c, decodeItemId(provider, uploaded.id), replacement);
+      assert.equal(replaced.id, uploaded.id);
+      assert.equal(replaced.size, 5000);
+
+      const current = await api.getItem(c, decodeItemId(provider, uploaded.id));
+      const etag = String(current.provider!.etag);
+      await assert.rejects(write.update(c, decodeItemId(provider, uploaded.id), { name: 'stale.bin', ifMatch: '"stale-version"' }), (e: unknown) => (e as { code: string }).code === 'precondition_failed');
+      const renamed = await write.update(c, decodeItemId(provider, uploaded.id), { name: 'renamed.bin', ifMatch: etag });
+      assert.equal(renamed.name, 'renamed.bin');
+
+      const sub = await write.createFolder(c, { parent, driveId: null, name: 'sub', conflict: 'fail' });
+      const moved = await write.update(c, decodeItemId(provider, uploaded.id), { parent: decodeItemId(provider, sub.id) });
+      assert.equal(moved.parentId, sub.id);
+
+      await assert.rejects(write.delete(c, decodeItemId(provider, big.id), '"stale-version"'), (e: unknown) => (e as { code: string }).code === 'precondition_failed');
+      await write.delete(c, parent);
+      await assert.rejects(api.getItem(c, decodeItemId(provider, big.id)), (e: unknown) => (e as { code: string }).code === 'not_found');
     });
   }
 

@@ -1,8 +1,10 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
-import { json, ok } from '../../documents/upstream.ts';
+import { json, ok, upstreamError } from '../../documents/upstream.ts';
 import { TetherError } from '../../errors.ts';
-import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
+import { chunksOf, readAll } from '../../documents/chunks.ts';
+import type { ItemRef } from '../../documents/ids.ts';
+import type { ConflictBehavior, DocumentsApi, DocumentsWriteApi, ListChildrenRequest, ProviderContext, UploadBody } from '../adapter.ts';
 
 /** Drive v3 `File` fields Tether maps. */
 interface DriveUser {
@@ -66,7 +68,7 @@ export function mapDriveFile(file: DriveFile, includeProvider = false): Document
     childCount: null,
     hasThumbnail: Boolean(file.hasThumbnail),
     shared: Boolean(file.shared),
-    ...(includeProvider && { provider: { mimeType: file.mimeType ?? null, iconLink: file.iconLink ?? null, version: file.version ?? null } }),
+    ...(includeProvider && { provider: { etag: file.version ? `"${file.version}"` : null, mimeType: file.mimeType ?? null, iconLink: file.iconLink ?? null, version: file.version ?? null } }),
   };
 }
 
@@ -221,5 +223,137 @@ export const googleDocuments: DocumentsApi = {
   async resolveSharedLink(ctx, link) {
     if (link.provider !== 'google') throw new Error('not a Google link');
     return this.getItem(ctx, { driveId: null, itemId: link.fileId });
+  },
+};
+
+/** Drive: multipart up to 5 MiB; above, a resumable session in chunks of a multiple of 256 KiB. */
+export const DRIVE_MULTIPART_MAX = 5 * 1024 * 1024;
+export const DRIVE_CHUNK = 20 * 256 * 1024; // 5 MiB
+
+const fileUrl = (id: string) => `/drive/v3/files/${encodeURIComponent(id)}`;
+
+function parentIdOf(parent: ItemRef | null, driveId: string | null): string {
+  return parent?.itemId ?? (driveId && driveId !== 'root' ? driveId : 'root');
+}
+
+/** ETags are `"<version>"`; Drive v3 has no If-Match, so the version is compared first (best effort). */
+async function checkVersion(ctx: ProviderContext, id: string, ifMatch: string | undefined): Promise<void> {
+  if (!ifMatch) return;
+  const file = await json<{ version?: string }>(await ctx.api(fileUrl(id), { query: { fields: 'version', supportsAllDrives: true } }));
+  const wanted = ifMatch.replace(/^W\//, '').replaceAll('"', '');
+  if (file.version !== wanted) throw new TetherError(412, 'precondition_failed', 'The item changed since the given If-Match version.');
+}
+
+async function findByName(ctx: ProviderContext, parentId: string, name: string): Promise<DriveFile | undefined> {
+  const page = await listFiles(ctx, `${literal(parentId)} in parents and name = ${literal(name)} and trashed = false`, { cursor: null, limit: 1 });
+  return page.items[0] ? ({ id: page.items[0].id } as DriveFile) : undefined;
+}
+
+async function resumable(ctx: ProviderContext, method: 'POST' | 'PATCH', path: string, metadata: Record<string, unknown>, body: UploadBody): Promise<DriveFile> {
+  const start = await ctx.api(path, {
+    method,
+    query: { uploadType: 'resumable', supportsAllDrives: true, fields: FILE_FIELDS },
+    headers: { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': body.contentType, 'x-upload-content-length': String(body.size) },
+    body: JSON.stringify(metadata),
+  });
+  if (!start.ok) throw await upstreamError(start);
+  await start.body?.cancel();
+  const session = start.headers.get('location');
+  if (!session) throw new TetherError(502, 'upstream_unavailable', 'Drive opened no upload session.');
+  let offset = 0;
+  let last: Response | undefined;
+  for await (const chunk of chunksOf(body.stream, DRIVE_CHUNK)) {
+    // The session URI is the credential for the upload (it sits on the API host); no token needed.
+    last = await ctx.sendTo(session, {
+      method: 'PUT',
+      contentHosts: GOOGLE_CONTENT_HOSTS,
+      headers: { 'content-length': String(chunk.length), 'content-range': `bytes ${offset}-${offset + chunk.length - 1}/${body.size}` },
+      body: chunk,
+    });
+    offset += chunk.length;
+    if (offset < body.size) {
+      if (last.status !== 308) throw await upstreamError(last);
+      await last.body?.cancel();
+    }
+  }
+  if (!last || offset !== body.size) throw new Error('the body ended before its announced size');
+  return json<DriveFile>(last);
+}
+
+function multipart(metadata: Record<string, unknown>, contentType: string, bytes: Buffer): { contentType: string; body: Buffer } {
+  const boundary = `tether-${crypto.randomUUID()}`;
+  const head = `--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify(metadata)}\r\n--${boundary}\r\ncontent-type: ${contentType}\r\n\r\n`;
+  return { contentType: `multipart/related; boundary=${boundary}`, body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--`)]) };
+}
+
+export const googleDocumentsWrite: DocumentsWriteApi = {
+  async upload(ctx, target, body) {
+    const parentId = parentIdOf(target.parent, target.driveId);
+    // Drive allows equal names side by side; Tether's conflict behaviours are applied by looking first.
+    if (target.conflict !== 'rename') {
+      const existing = await findByName(ctx, parentId, target.name);
+      if (existing && target.conflict === 'fail') throw new TetherError(409, 'conflict', 'An item of that name exists in the folder.');
+      if (existing) return this.replaceContent(ctx, { driveId: null, itemId: existing.id }, body);
+    }
+    const metadata = { name: target.name, parents: [parentId] };
+    if (body.size > DRIVE_MULTIPART_MAX) return mapDriveFile(await resumable(ctx, 'POST', '/upload/drive/v3/files', metadata, body));
+    const part = multipart(metadata, body.contentType, await readAll(body.stream, body.size));
+    return mapDriveFile(
+      await json<DriveFile>(
+        await ctx.api('/upload/drive/v3/files', { method: 'POST', query: { uploadType: 'multipart', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': part.contentType }, body: part.body }),
+      ),
+    );
+  },
+
+  async replaceContent(ctx, ref, body) {
+    const path = `/upload/drive/v3/files/${encodeURIComponent(ref.itemId)}`;
+    if (body.size > DRIVE_MULTIPART_MAX) return mapDriveFile(await resumable(ctx, 'PATCH', path, {}, body));
+    const bytes = await readAll(body.stream, body.size);
+    return mapDriveFile(
+      await json<DriveFile>(await ctx.api(path, { method: 'PATCH', query: { uploadType: 'media', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': body.contentType }, body: bytes })),
+    );
+  },
+
+  async createFolder(ctx, target) {
+    const parentId = parentIdOf(target.parent, target.driveId);
+    if (target.conflict !== 'rename' && (await findByName(ctx, parentId, target.name))) {
+      throw new TetherError(409, 'conflict', 'An item of that name exists in the folder.');
+    }
+    return mapDriveFile(
+      await json<DriveFile>(
+        await ctx.api('/drive/v3/files', {
+          method: 'POST',
+          query: { supportsAllDrives: true, fields: FILE_FIELDS },
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: target.name, mimeType: FOLDER, parents: [parentId] }),
+        }),
+      ),
+    );
+  },
+
+  async update(ctx, ref, changes) {
+    await checkVersion(ctx, ref.itemId, changes.ifMatch);
+    let move: Record<string, string> = {};
+    if (changes.parent) {
+      const current = await json<{ parents?: string[] }>(await ctx.api(fileUrl(ref.itemId), { query: { fields: 'parents', supportsAllDrives: true } }));
+      move = { addParents: changes.parent.itemId, removeParents: (current.parents ?? []).join(',') };
+    }
+    return mapDriveFile(
+      await json<DriveFile>(
+        await ctx.api(fileUrl(ref.itemId), {
+          method: 'PATCH',
+          query: { supportsAllDrives: true, fields: FILE_FIELDS, ...move },
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(changes.name ? { name: changes.name } : {}),
+        }),
+      ),
+      true,
+    );
+  },
+
+  async delete(ctx, ref, ifMatch) {
+    await checkVersion(ctx, ref.itemId, ifMatch);
+    const res = await ctx.api(fileUrl(ref.itemId), { method: 'DELETE', query: { supportsAllDrives: true } });
+    if (res.status !== 204) await json(res);
   },
 };

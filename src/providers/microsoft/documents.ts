@@ -1,8 +1,10 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import { encodeItemId, type ItemRef } from '../../documents/ids.ts';
 import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
-import { json, ok } from '../../documents/upstream.ts';
-import type { DocumentsApi, ListChildrenRequest, ProviderContext } from '../adapter.ts';
+import { json, ok, upstreamError } from '../../documents/upstream.ts';
+import { TetherError } from '../../errors.ts';
+import { chunksOf, readAll } from '../../documents/chunks.ts';
+import type { ConflictBehavior, DocumentsApi, DocumentsWriteApi, ListChildrenRequest, ProviderContext, UploadBody } from '../adapter.ts';
 
 /** Graph driveItem fields Tether maps (v1.0 `driveItem`, `itemReference`, `identitySet`). */
 interface GraphIdentitySet {
@@ -78,7 +80,7 @@ export function mapGraphItem(item: GraphDriveItem, includeProvider = false): Doc
     // Graph thumbnails exist for files it can render; `thumbnails` is present when expanded.
     hasThumbnail: Array.isArray(item.thumbnails) ? item.thumbnails.length > 0 : Boolean(item.file),
     shared: Boolean(item.shared),
-    ...(includeProvider && { provider: { eTag: item.eTag ?? null, cTag: item.cTag ?? null, driveType: item.parentReference?.driveType ?? null } }),
+    ...(includeProvider && { provider: { etag: item.eTag ?? null, cTag: item.cTag ?? null, driveType: item.parentReference?.driveType ?? null } }),
   };
 }
 
@@ -232,5 +234,98 @@ export const microsoftDocuments: DocumentsApi = {
   async resolveSharedLink(ctx, link) {
     if (link.provider !== 'microsoft') throw new Error('not a Microsoft link');
     return mapGraphItem(await json<GraphDriveItem>(await ctx.api(`/shares/${seg(link.shareId)}/driveItem`, { query: { $select: SELECT } })), true);
+  },
+};
+
+/** Graph: simple upload up to 4 MiB; above, an upload session in fragments of a multiple of 320 KiB. */
+export const GRAPH_SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
+export const GRAPH_FRAGMENT = 16 * 320 * 1024; // 5 MiB
+
+function parentPath(parent: ItemRef | null, driveId: string | null): string {
+  if (parent) return itemPath(parent);
+  return driveId ? `/drives/${seg(driveId)}/root` : '/me/drive/root';
+}
+
+async function uploadInSession(ctx: ProviderContext, sessionPath: string, conflict: ConflictBehavior | null, body: UploadBody): Promise<GraphDriveItem> {
+  const session = await json<{ uploadUrl: string }>(
+    await ctx.api(sessionPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(conflict ? { item: { '@microsoft.graph.conflictBehavior': conflict } } : {}),
+    }),
+  );
+  let offset = 0;
+  let last: Response | undefined;
+  for await (const fragment of chunksOf(body.stream, GRAPH_FRAGMENT)) {
+    // The uploadUrl is pre-authenticated: Graph refuses an Authorization header on it.
+    last = await ctx.sendTo(session.uploadUrl, {
+      method: 'PUT',
+      contentHosts: MICROSOFT_CONTENT_HOSTS,
+      headers: { 'content-length': String(fragment.length), 'content-range': `bytes ${offset}-${offset + fragment.length - 1}/${body.size}` },
+      body: fragment,
+    });
+    offset += fragment.length;
+    if (offset < body.size) {
+      if (last.status !== 202) throw await upstreamError(last);
+      await last.body?.cancel();
+    }
+  }
+  if (!last || offset !== body.size) throw new Error('the body ended before its announced size');
+  return json<GraphDriveItem>(last);
+}
+
+export const microsoftDocumentsWrite: DocumentsWriteApi = {
+  async upload(ctx, target, body) {
+    const where = `${parentPath(target.parent, target.driveId)}:/${seg(target.name)}:`;
+    if (body.size <= GRAPH_SIMPLE_UPLOAD_MAX) {
+      const bytes = await readAll(body.stream, body.size);
+      return mapGraphItem(
+        await json<GraphDriveItem>(
+          await ctx.api(`${where}/content`, { method: 'PUT', query: { '@microsoft.graph.conflictBehavior': target.conflict }, headers: { 'content-type': body.contentType }, body: bytes }),
+        ),
+      );
+    }
+    return mapGraphItem(await uploadInSession(ctx, `${where}/createUploadSession`, target.conflict, body));
+  },
+
+  async replaceContent(ctx, ref, body) {
+    if (body.size <= GRAPH_SIMPLE_UPLOAD_MAX) {
+      const bytes = await readAll(body.stream, body.size);
+      return mapGraphItem(await json<GraphDriveItem>(await ctx.api(`${itemPath(ref)}/content`, { method: 'PUT', headers: { 'content-type': body.contentType }, body: bytes })));
+    }
+    return mapGraphItem(await uploadInSession(ctx, `${itemPath(ref)}/createUploadSession`, null, body));
+  },
+
+  async createFolder(ctx, target) {
+    return mapGraphItem(
+      await json<GraphDriveItem>(
+        await ctx.api(`${parentPath(target.parent, target.driveId)}/children`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: target.name, folder: {}, '@microsoft.graph.conflictBehavior': target.conflict }),
+        }),
+      ),
+    );
+  },
+
+  async update(ctx, ref, changes) {
+    if (changes.parent && changes.parent.driveId !== ref.driveId) {
+      throw new TetherError(422, 'not_applicable', 'Moving between drives is not supported; copy instead.');
+    }
+    return mapGraphItem(
+      await json<GraphDriveItem>(
+        await ctx.api(itemPath(ref), {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', ...(changes.ifMatch && { 'if-match': changes.ifMatch }) },
+          body: JSON.stringify({ ...(changes.name && { name: changes.name }), ...(changes.parent && { parentReference: { id: changes.parent.itemId } }) }),
+        }),
+      ),
+      true,
+    );
+  },
+
+  async delete(ctx, ref, ifMatch) {
+    const res = await ctx.api(itemPath(ref), { method: 'DELETE', ...(ifMatch && { headers: { 'if-match': ifMatch } }) });
+    if (res.status !== 204) await json(res);
   },
 };
