@@ -52,7 +52,7 @@ export function createGoogleEmulator(faults: Faults, key: SigningKey): GoogleEmu
     .add('PUT', /^\/upload\/drive\/v3\/files(?:\/[^/]+)?$/, (req) => resumableChunk(ctx, req))
     .add('POST', /^\/upload\/drive\/v3\/files$/, (req) => (req.query.get('upload_id') ? resumableChunk(ctx, req) : authed(ctx, (r, c) => upload(ctx, r, c, undefined))(req, [] as unknown as RegExpExecArray)))
     .add('PATCH', /^\/upload\/drive\/v3\/files\/([^/]+)$/, (req, m) => (req.query.get('upload_id') ? resumableChunk(ctx, req) : authed(ctx, (r, c) => upload(ctx, r, c, id(m)))(req, m)))
-    .add('GET', /^\/_sandbox\/drive-storage\/([^/]+)\/(\d+)\/([^/]+)$/, (req, m) => thumbnailBytes(ctx, req, id(m), m[2]!, m[3]!));
+    .add('GET', /^\/_sandbox\/drive-storage\/([^/]+)\/(\d+)\/([^/]+)$/, (_req, m) => thumbnailBytes(ctx, id(m), m[2]!, m[3]!));
   return {
     id: 'google',
     router,

@@ -112,7 +112,7 @@ export function about(ctx: DriveContext, req: SbRequest, caller: GCaller): SbRes
 }
 
 /** The bytes behind a thumbnailLink: pre-authenticated, expiring, resizable with `=sN`. */
-export function thumbnailBytes(ctx: DriveContext, req: SbRequest, id: string, version: string, tokenAndSize: string): SbResponse {
+export function thumbnailBytes(ctx: DriveContext, id: string, version: string, tokenAndSize: string): SbResponse {
   const m = /^(.+)=s(\d+)$/.exec(tokenAndSize);
   const file = ctx.store.files.get(id);
   if (!m || !file || !hasThumbnail(file) || String(file.version) !== version || !verifyResource(`gthumb:${file.id}:${file.version}`, m[1]!, ctx.faults.now())) return { status: 404, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: '<!doctype html><p>404. That’s an error.</p>' };

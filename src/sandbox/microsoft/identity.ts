@@ -41,7 +41,7 @@ function tenantsFor(ctx: MsIdentityContext, segment: string): MsTenant[] | undef
   return t ? [t] : undefined;
 }
 
-function discovery(ctx: MsIdentityContext, req: SbRequest, segment: string, tenant: MsTenant | undefined): SbResponse {
+function discovery(req: SbRequest, segment: string, tenant: MsTenant | undefined): SbResponse {
   const o = req.origin;
   const issuerTenant = tenant ? tenant.id : '{tenantid}';
   return json(200, {
@@ -258,7 +258,7 @@ export function addIdentityRoutes(router: Router, ctx: MsIdentityContext): void 
     .add('GET', new RegExp(`^/${seg}/v2\\.0/\\.well-known/openid-configuration$`), (req, m) => {
       const tenants = tenantsFor(ctx, m[1]!);
       if (!tenants) return aadError(AAD.tenantNotFound(m[1]!), ctx.faults.now());
-      return discovery(ctx, req, m[1]!, MULTI_TENANT.has(m[1]!.toLowerCase()) ? undefined : tenants[0]);
+      return discovery(req, m[1]!, MULTI_TENANT.has(m[1]!.toLowerCase()) ? undefined : tenants[0]);
     })
     .add('GET', new RegExp(`^/${seg}/discovery/v2\\.0/keys$`), () => json(200, { keys: [{ ...ctx.key.publicJwk, x5t: ctx.key.kid, issuer: undefined }] }))
     .add('GET', new RegExp(`^/${seg}/oauth2/v2\\.0/authorize$`), (req, m) => authorizeGet(ctx, req, m[1]!))

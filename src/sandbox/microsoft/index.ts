@@ -36,7 +36,7 @@ export function createMicrosoftEmulator(faults: Faults, key: SigningKey): Micros
     oauth,
     key,
     isTokenEndpoint: (path) => /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path),
-    errorResponse(req: SbRequest, status, opts = {}) {
+    errorResponse(req: SbRequest, status) {
       if (isIdentityPath(req.path)) {
         const now = faults.now();
         if (status === 429) return aadError(AAD.throttled(), now);
@@ -46,7 +46,6 @@ export function createMicrosoftEmulator(faults: Faults, key: SigningKey): Micros
         return aadError({ ...AAD.serverError(), status }, now);
       }
       const code = status === 429 && !req.path.includes('/drive') && !req.path.includes('/items') ? 'TooManyRequests' : undefined;
-      void opts;
       return graphError(status, code, undefined, req, faults.now());
     },
   };

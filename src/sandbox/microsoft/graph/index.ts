@@ -58,7 +58,7 @@ function driveRoutes(ctx: GraphContext, req: SbRequest, caller: Caller, path: st
   if (action === '/createUploadSession' && req.method === 'POST') return createUploadSession(ctx, req, caller, drive, base, addr.relPath, item);
   if (!item) return err(ctx, req, 404, 'itemNotFound', 'The resource could not be found.');
   const searchMatch = /^\/search\(q='((?:[^']|'')*)'\)$/.exec(action);
-  if (searchMatch) return req.method === 'GET' ? search(ctx, req, drive, item, searchMatch[1]!.replace(/''/g, "'")) : err(ctx, req, 405);
+  if (searchMatch) return req.method === 'GET' ? search(ctx, req, item, searchMatch[1]!.replace(/''/g, "'")) : err(ctx, req, 405);
   if (action === '') {
     if (req.method === 'GET') return getItem(ctx, req, item);
     if (req.method === 'PATCH') return patchItem(ctx, req, caller, drive, item);
@@ -75,7 +75,7 @@ function driveRoutes(ctx: GraphContext, req: SbRequest, caller: Caller, path: st
   if (action === '/createLink') return req.method === 'POST' ? createLink(ctx, req, caller, drive, item) : err(ctx, req, 405);
   if (action === '/preview') return req.method === 'POST' ? preview(ctx, req, item) : err(ctx, req, 405);
   const perm = /^\/permissions(?:\/([^/]+))?$/.exec(action);
-  if (perm) return permissions(ctx, req, caller, drive, item, perm[1]);
+  if (perm) return permissions(ctx, req, drive, item, perm[1]);
   return err(ctx, req, 400, 'BadRequest', `Resource not found for the segment '${action.split('/')[1] ?? ''}'.`);
 }
 

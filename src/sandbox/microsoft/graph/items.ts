@@ -3,7 +3,7 @@ import { bytes, json, redirect, type SbRequest, type SbResponse } from '../../co
 import { gradientPng, fitWithin } from '../../common/png.ts';
 import { verifyResource } from '../../common/signedUrl.ts';
 import { graphError } from '../errors.ts';
-import type { MsDrive, MsItem } from '../store.ts';
+import type { MsItem } from '../store.ts';
 import type { GraphContext } from './context.ts';
 import { pageOf } from './paging.ts';
 import { downloadUrl, itemJson, THUMBNAIL_SIZES, thumbnailJson, thumbnailSets, thumbnailSource, type ItemOptions, type ThumbnailSize } from './serialize.ts';
@@ -104,7 +104,7 @@ export function thumbnailBytes(ctx: GraphContext, req: SbRequest, itemId: string
 }
 
 /** search(q='…'): case-insensitive name match below `scope` (the drive root or a folder). */
-export function search(ctx: GraphContext, req: SbRequest, drive: MsDrive, scope: MsItem, q: string): SbResponse {
+export function search(ctx: GraphContext, req: SbRequest, scope: MsItem, q: string): SbResponse {
   const needle = q.toLowerCase();
   const found: MsItem[] = [];
   const walk = (folder: MsItem) => {
@@ -115,6 +115,5 @@ export function search(ctx: GraphContext, req: SbRequest, drive: MsDrive, scope:
   };
   walk(scope);
   found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
-  void drive;
   return listCollection(ctx, req, found);
 }

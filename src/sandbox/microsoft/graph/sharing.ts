@@ -78,7 +78,7 @@ function ownerPermission(ctx: GraphContext, drive: MsDrive, item: MsItem): Recor
   return { id: Buffer.from(`owner|${drive.id}|${item.id}`).toString('base64url').slice(0, 40), roles: ['owner'], shareId: `s!${item.id}`, hasPassword: false, grantedToV2: who, grantedTo: who };
 }
 
-export function permissions(ctx: GraphContext, req: SbRequest, caller: Caller, drive: MsDrive, item: MsItem, permId: string | undefined): SbResponse {
+export function permissions(ctx: GraphContext, req: SbRequest, drive: MsDrive, item: MsItem, permId: string | undefined): SbResponse {
   const links = [...ctx.store.links.values()].filter((l) => l.itemId === item.id);
   const all = [ownerPermission(ctx, drive, item), ...links.map(linkPermissionJson)];
   if (permId === undefined) {
@@ -93,7 +93,6 @@ export function permissions(ctx: GraphContext, req: SbRequest, caller: Caller, d
     ctx.store.links.delete(permId);
     return empty(204);
   }
-  void caller;
   return err(ctx, req, 405);
 }
 
