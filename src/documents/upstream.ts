@@ -11,7 +11,7 @@ export async function upstreamError(res: Response): Promise<TetherError> {
     case res.status === 404:
       return new TetherError(404, 'not_found', 'The item was not found at the provider.');
     case res.status === 401:
-      return new TetherError(401, 'needs_reauth', 'The provider no longer accepts this connection; connect again.');
+      return new TetherError(409, 'needs_reauth', 'The provider no longer accepts this connection; the user must connect again.');
     case res.status === 429 || (res.status === 403 && (reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded')):
       return new TetherError(503, 'throttled', 'The provider is throttling requests; try again later.', { headers: retryAfter ? { 'retry-after': retryAfter } : {} });
     case res.status === 403:

@@ -8,27 +8,75 @@ import type { ApiRequest, ProviderContext } from './adapter.ts';
  * change the host or climb out of the base (`//`, `..`, `@`, a scheme, backslashes, control
  * characters) is a programming error and never sent.
  */
+export interface RetryPolicy {
+  /** Longest provider-imposed wait Tether sits out; above it the caller gets 503 + Retry-After. */
+  maxWaitSeconds: number;
+  maxAttempts: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxWaitSeconds: 30, maxAttempts: 4 };
+
+// RFC 9110 §9.2.2: methods whose repetition has the same effect. POST and PATCH are never retried.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
 export function createProviderContext(options: {
   apiBaseUrl: string;
   fetch: OutboundFetch;
   accessToken: () => Promise<string>;
+  /** A 401 from the provider: force one refresh; true when there is a new token to retry with. */
+  onUnauthorized?: () => Promise<boolean>;
+  retry?: RetryPolicy;
   signal?: AbortSignal;
+  sleep?: (ms: number) => Promise<void>;
 }): ProviderContext {
   const base = new URL(options.apiBaseUrl);
+  const policy = options.retry ?? defaultRetryPolicy;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   return {
     ...(options.signal && { signal: options.signal }),
     async api(path: string, request: ApiRequest = {}): Promise<Response> {
       const url = apiUrl(base, path, request.query);
-      const headers = new Headers(request.headers);
-      headers.set('authorization', `Bearer ${await options.accessToken()}`);
-      headers.set('accept', headers.get('accept') ?? 'application/json');
-      return options.fetch(url, {
-        method: request.method ?? 'GET',
-        headers,
-        ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
-        redirect: 'manual',
-        ...(options.signal && { signal: options.signal }),
-      });
+      const method = request.method ?? 'GET';
+      const idempotent = IDEMPOTENT.has(method);
+      let refreshed = false;
+      for (let attempt = 1; ; attempt++) {
+        const headers = new Headers(request.headers);
+        headers.set('authorization', `Bearer ${await options.accessToken()}`);
+        headers.set('accept', headers.get('accept') ?? 'application/json');
+        let res: Response;
+        try {
+          res = await options.fetch(url, {
+            method,
+            headers,
+            ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
+            redirect: 'manual',
+            ...(options.signal && { signal: options.signal }),
+          });
+        } catch (cause) {
+          // A reset or timeout: only an idempotent request may be sent again.
+          if (!idempotent || attempt >= policy.maxAttempts || options.signal?.aborted) {
+            throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
+          }
+          await sleep(backoff(attempt));
+          continue;
+        }
+        // Reliability rule: refresh once on a 401, then retry once (any method: nothing was done).
+        if (res.status === 401 && !refreshed && options.onUnauthorized) {
+          refreshed = true;
+          await res.body?.cancel();
+          if (await options.onUnauthorized()) continue;
+          return res;
+        }
+        const wait = await retryWait(res, attempt);
+        if (wait === undefined || !idempotent) return res;
+        if (wait > policy.maxWaitSeconds * 1000) {
+          await res.body?.cancel();
+          throw throttled(wait);
+        }
+        if (attempt >= policy.maxAttempts) return res;
+        await res.body?.cancel();
+        await sleep(wait);
+      }
     },
 
     async download(target, request) {
@@ -66,6 +114,41 @@ export function createProviderContext(options: {
 }
 
 const MAX_REDIRECTS = 5;
+
+function throttled(waitMs: number): TetherError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new TetherError(503, 'throttled', `The provider asks to wait ${seconds} s; try again then.`, { headers: { 'retry-after': String(seconds) } });
+}
+
+/** Capped exponential backoff with full jitter (0.25 s, 0.5 s, 1 s … up to 8 s). */
+function backoff(attempt: number): number {
+  return Math.random() * Math.min(8000, 250 * 2 ** (attempt - 1));
+}
+
+/**
+ * How long to wait before retrying this answer, or undefined when it is not a retryable one:
+ * 429 and 5xx (503 foremost), and Google's 403 rate-limit reasons. `Retry-After` (seconds or an
+ * HTTP date, RFC 9110 §10.2.3) wins over backoff.
+ */
+async function retryWait(res: Response, attempt: number): Promise<number | undefined> {
+  let retryable = res.status === 429 || res.status === 500 || res.status === 502 || res.status === 503 || res.status === 504;
+  if (res.status === 403) {
+    try {
+      const body = (await res.clone().json()) as { error?: { errors?: { reason?: string }[] } };
+      const reason = body.error?.errors?.[0]?.reason;
+      retryable = reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded';
+    } catch {
+      retryable = false;
+    }
+  }
+  if (!retryable) return undefined;
+  const header = res.headers.get('retry-after');
+  if (header) {
+    const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  }
+  return backoff(attempt);
+}
 
 function redirectRefused(why: string): TetherError {
   return new TetherError(502, 'upstream_unavailable', `The provider redirected somewhere Tether does not follow (${why}).`);
