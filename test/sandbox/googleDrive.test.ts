@@ -95,6 +95,28 @@ describe('Google Drive v3 emulator', () => {
     assert.equal(refused.body.error.errors[0].reason, 'fileNotDownloadable');
   });
 
+  it('exports Docs Editors files (files.export) and advertises exportLinks', async () => {
+    const doc = (await get(`/files?${q({ q: "name = 'Roadmap'", fields: 'files(id,exportLinks)' })}`)).body.files[0];
+    assert.match(doc.exportLinks['application/pdf'], /^https:\/\/docs\.google\.com\/feeds\/download\/documents\/export\/Export\?id=[\w-]+&exportFormat=pdf$/);
+    const pdf = await sb.fetch(`${api}/files/${doc.id}/export?mimeType=application/pdf`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(pdf.status, 200);
+    assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+    const body = Buffer.from(await pdf.arrayBuffer()).toString('latin1');
+    assert.ok(body.startsWith('%PDF-1.4') && body.trimEnd().endsWith('%%EOF'));
+    assert.match(body, /\(Roadmap\) Tj/);
+    const xref = Number(/startxref\n(\d+)/.exec(body)![1]);
+    assert.equal(body.slice(xref, xref + 4), 'xref', 'the xref offset points at the xref table');
+    const txt = await sb.fetch(`${api}/files/${doc.id}/export?mimeType=text/plain`, { headers: { authorization: `Bearer ${token}` } });
+    assert.match(await txt.text(), /^Roadmap\n/);
+    const unsupported = await get(`/files/${doc.id}/export?mimeType=image/png`);
+    assert.equal(unsupported.status, 400);
+    assert.equal(unsupported.body.error.message, 'The requested conversion is not supported.');
+    const pdfFile = (await get(`/files?${q({ q: "name = 'contract.pdf'" })}`)).body.files[0];
+    const notExportable = await get(`/files/${pdfFile.id}/export?mimeType=application/pdf`);
+    assert.equal(notExportable.status, 403);
+    assert.equal(notExportable.body.error.errors[0].reason, 'fileNotExportable');
+  });
+
   it('creates files by media, multipart and resumable upload; updates, moves and deletes them', async () => {
     const up = sb.google.uploadBaseUrl;
     const m1 = await get(`${up}/files?uploadType=media`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'media body' });

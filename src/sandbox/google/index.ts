@@ -8,6 +8,7 @@ import type { Emulator } from '../common/server.ts';
 import { DRIVE, driveError, oauthError } from './errors.ts';
 import { authenticate, createMetadataOnly, deleteFile, getFile, listFiles, updateFile } from './files.ts';
 import { about, listDrives, permissions, thumbnailBytes } from './resources.ts';
+import { exportFile } from './export.ts';
 import type { DriveContext } from './model.ts';
 import { addGoogleOAuthRoutes } from './oauth.ts';
 import { GOOGLE_APP, GStore, seedGoogle } from './store.ts';
@@ -46,6 +47,7 @@ export function createGoogleEmulator(faults: Faults, key: SigningKey): GoogleEmu
     .add('GET', /^\/drive\/v3\/files\/([^/]+)$/, authed(ctx, (req, c, m) => getFile(ctx, req, c, id(m))))
     .add('PATCH', /^\/drive\/v3\/files\/([^/]+)$/, authed(ctx, (req, c, m) => updateFile(ctx, req, c, id(m))))
     .add('DELETE', /^\/drive\/v3\/files\/([^/]+)$/, authed(ctx, (req, c, m) => deleteFile(ctx, req, c, id(m))))
+    .add('GET', /^\/drive\/v3\/files\/([^/]+)\/export$/, authed(ctx, (req, c, m) => exportFile(ctx, req, c, id(m))))
     .add('GET', /^\/drive\/v3\/files\/([^/]+)\/permissions(?:\/([^/]+))?$/, authed(ctx, (req, c, m) => permissions(ctx, req, c, id(m), m[2])))
     .add('POST', /^\/drive\/v3\/files\/([^/]+)\/permissions$/, authed(ctx, (req, c, m) => permissions(ctx, req, c, id(m), undefined)))
     .add('DELETE', /^\/drive\/v3\/files\/([^/]+)\/permissions\/([^/]+)$/, authed(ctx, (req, c, m) => permissions(ctx, req, c, id(m), m[2])))

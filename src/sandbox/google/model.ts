@@ -4,6 +4,7 @@ import type { Faults } from '../common/faults.ts';
 import type { OAuthStore } from '../common/oauth.ts';
 import { fitWithin } from '../common/png.ts';
 import { signResource } from '../common/signedUrl.ts';
+import { exportLinks } from './formats.ts';
 import { FOLDER_MIME, GOOGLE_DOMAIN, type GFile, type GPermission, type GSharedDrive, type GStore, type GUser } from './store.ts';
 
 export interface DriveContext {
@@ -198,6 +199,8 @@ export function fileJson(ctx: DriveContext, origin: string, caller: GCaller, fil
   out.version = String(file.version);
   out.webViewLink = webViewLink(file);
   if (content) out.webContentLink = `https://drive.google.com/uc?id=${file.id}&export=download`;
+  const links = exportLinks(file);
+  if (links) out.exportLinks = links;
   out.iconLink = `https://drive-thirdparty.googleusercontent.com/16/type/${file.mimeType}`;
   out.hasThumbnail = hasThumbnail(file);
   if (hasThumbnail(file)) out.thumbnailLink = thumbnailLink(ctx, origin, file);
