@@ -36,6 +36,8 @@ function printHuman(d: SandboxDescription): void {
     if (p.revocationEndpoint) lines.push(`  revocation:      ${p.revocationEndpoint}`);
     lines.push(`  JWKS:            ${p.jwksUri}`);
     lines.push(`  discovery:       ${p.discoveryUrl}`);
+    const tenants = (p as { tenants?: { id: string; domain: string }[] }).tenants;
+    if (tenants) lines.push(`  tenants ({tenant}): common, organizations, ${tenants.map((t) => `${t.domain} = ${t.id}`).join(', ')}`);
     lines.push('  apps:');
     for (const a of p.apps) lines.push(`    ${a.name}: client_id=${a.clientId} client_secret=${a.clientSecret} redirect_uris=${a.redirectUris.join(' ')}`);
     lines.push('  accounts:');
