@@ -149,6 +149,11 @@ describe('Webex emulator', () => {
       const sam = (await call('/people?email=sam@initech.test')).body.items[0];
       const byId = await post('/messages', { toPersonId: sam.id, text: 'hi Sam' });
       assert.equal(byId.body.roomId, rooms.find((r: any) => r.type === 'direct' && r.title === 'Sam Okafor').id);
+      const direct = await call('/messages/direct?personEmail=yuki@initech.test');
+      assert.deepEqual(direct.body.items.map((m: any) => [m.markdown, m.text]), [['**hi** Yuki', 'hi Yuki']]);
+      valid(direct.body, collection(required('DirectMessage', ['id', 'roomId', 'roomType', 'personId', 'personEmail', 'created'])));
+      const withSam = await call(`/messages/direct?personId=${encodeURIComponent(sam.id)}`);
+      assert.deepEqual(withSam.body.items.map((m: any) => m.text), ['hi Sam', 'Got a minute?'], 'newest first, seeded history included');
       const members = await call(`/memberships?roomId=${encodeURIComponent(phoenix.id)}`);
       valid(members.body, collection(MEMBERSHIP));
       assert.equal(members.body.items.length, 3);

@@ -130,6 +130,19 @@ function listMessages(ctx: WebexApiContext, req: SbRequest, c: Caller): SbRespon
   return json(200, { items: page.map((m) => messageJson(ctx, m, false)) }, headers);
 }
 
+/** GET /v1/messages/direct?personId|personEmail: the 1:1 room's messages, newest first (DirectMessage). */
+function listDirectMessages(ctx: WebexApiContext, req: SbRequest, c: Caller): SbResponse {
+  if (!allowed(c, 'spark:messages_read')) return denied();
+  const personId = req.query.get('personId');
+  const personEmail = req.query.get('personEmail');
+  if (!personId && !personEmail) return WEBEX.badRequest('Either personId or personEmail is required.');
+  const other = personId ? ctx.store.people.get(personId) : ctx.store.personByEmail(personEmail!);
+  if (!other) return webexError(404, 'Could not find a person with the provided ID or email.');
+  const room = ctx.store.directRoom(c.person.id, other.id);
+  const items = room ? [...ctx.store.messages.get(room.id)!].reverse().map((m) => messageJson(ctx, m, false)) : [];
+  return json(200, { items });
+}
+
 export function addWebexApiRoutes(router: Router, ctx: WebexApiContext): void {
   const authed = (h: (req: SbRequest, c: Caller, m: RegExpExecArray) => SbResponse) => (req: SbRequest, m: RegExpExecArray) => {
     const c = authenticate(ctx, req);
@@ -208,6 +221,7 @@ export function addWebexApiRoutes(router: Router, ctx: WebexApiContext): void {
     }))
     .add('GET', /^\/v1\/messages$/, authed((req, c) => listMessages(ctx, req, c)))
     .add('POST', /^\/v1\/messages$/, authed((req, c) => createMessage(ctx, req, c)))
+    .add('GET', /^\/v1\/messages\/direct$/, authed((req, c) => listDirectMessages(ctx, req, c)))
     .add('GET', /^\/v1\/messages\/([^/]+)$/, authed((_req, c, m) => {
       if (!allowed(c, 'spark:messages_read')) return denied();
       const msg = ctx.store.messageIndex.get(id(m));
