@@ -46,6 +46,11 @@ describe('Graph responses validate against the v1.0 CSDL', () => {
     const site = [...sb.microsoft.emulator.store.sites.keys()][0]!;
     assertValid(await call(`/sites/${site}`), csdl.shape('site'));
     assertValid(await call(`/sites/${site}/drives`), collectionOf('drive'));
+    const searched = await call('/sites?search=market');
+    assertValid(searched, collectionOf('site'));
+    assert.deepEqual(searched.value.map((x: { id: string }) => x.id), [site]);
+    assert.equal((await call('/sites?search=*')).value.length, 1);
+    assert.deepEqual((await call('/sites?search=nothing-like-this')).value, []);
     assertValid(await call(`/sites/${site}/drive`), csdl.shape('drive'));
     const drive = await call('/me/drive');
     assertValid(await call(`/drives/${drive.id}`), csdl.shape('drive'));
