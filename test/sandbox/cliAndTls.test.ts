@@ -44,6 +44,29 @@ describe('sandbox TLS, CLI and admin description', () => {
     }
   });
 
+  it('creates one CA even when several processes start on a fresh data directory at once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sbx-race-'));
+    try {
+      const script = `const { loadOrCreateTls } = await import(${JSON.stringify(new URL('../../src/sandbox/common/ca.ts', import.meta.url).href)}); const t = await loadOrCreateTls(process.argv[1]); process.stdout.write(t.caCertPem);`;
+      const runs = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+            child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+          }),
+        ),
+      );
+      assert.equal(new Set(runs).size, 1, 'every process got the same CA');
+      assert.equal(new X509Certificate(readFileSync(join(dataDir, 'tls', 'ca.pem'))).fingerprint256, new X509Certificate(runs[0]!).fingerprint256);
+      const leaf = new X509Certificate(readFileSync(join(dataDir, 'tls', 'localhost.pem')));
+      assert.ok(leaf.verify(new X509Certificate(runs[0]!).publicKey));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('`npm run sandbox -- --json` prints one JSON object with per-provider endpoints, apps and accounts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sbx-cli-'));
     const child = spawn(process.execPath, ['src/sandbox/cli.ts', '--json', '--data-dir', dataDir, '--port-admin', '0', '--port-microsoft', '0', '--port-google', '0', '--port-webex', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -6,7 +6,7 @@ import { webcrypto } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type KeyUsage = webcrypto.KeyUsage;
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import './reflectShim.ts';
 
@@ -80,6 +80,43 @@ async function createLeaf(ca: X509Certificate, caKey: CryptoKey): Promise<{ cert
   return { certPem: cert.toString('pem'), keyPem: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
 }
 
+/**
+ * The CA is created at most once per data directory, even when several processes start on a fresh
+ * one together: key and certificate are written as one file under a private temporary name and
+ * published with an atomic link() that fails if another process got there first — then that
+ * process's CA is used. ca.pem / ca-key.pem are derived copies, replaced atomically.
+ */
+async function loadOrCreateCa(caCertPath: string, caKeyPath: string): Promise<{ caCert: X509Certificate; caKeyPem: string }> {
+  const pairPath = `${caKeyPath}.pair`;
+  if (!existsSync(pairPath)) {
+    // Data directories from before the pair file: adopt their CA rather than replacing it.
+    const pair = existsSync(caCertPath) && existsSync(caKeyPath) ? `${readFileSync(caKeyPath, 'utf8')}${readFileSync(caCertPath, 'utf8')}` : await createCa().then((c) => `${c.keyPem}${c.cert.toString('pem')}`);
+    const tmp = `${pairPath}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(tmp, pair, { mode: 0o600 });
+    try {
+      linkSync(tmp, pairPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  const pair = readFileSync(pairPath, 'utf8');
+  const keyPem = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(pair)?.[0];
+  const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(pair)?.[0];
+  if (!keyPem || !certPem) throw new Error(`${pairPath} is not a CA key + certificate pair; remove the tls directory to start over`);
+  publish(caKeyPath, keyPem, 0o600);
+  publish(caCertPath, certPem, 0o644);
+  return { caCert: new x509.X509Certificate(certPem), caKeyPem: keyPem };
+}
+
+function publish(path: string, content: string, mode: number): void {
+  if (existsSync(path) && readFileSync(path, 'utf8') === content) return;
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, path);
+}
+
 /** Loads the CA and leaf certificate from `dataDir/tls`, creating whichever is missing or expiring. */
 export async function loadOrCreateTls(dataDir: string): Promise<TlsMaterial> {
   const dir = join(dataDir, 'tls');
@@ -88,27 +125,25 @@ export async function loadOrCreateTls(dataDir: string): Promise<TlsMaterial> {
   const caKeyPath = join(dir, 'ca-key.pem');
   const certPath = join(dir, 'localhost.pem');
   const keyPath = join(dir, 'localhost-key.pem');
-  let caCert: X509Certificate;
-  let caKeyPem: string;
-  if (existsSync(caCertPath) && existsSync(caKeyPath)) {
-    caCert = new x509.X509Certificate(readFileSync(caCertPath, 'utf8'));
-    caKeyPem = readFileSync(caKeyPath, 'utf8');
-  } else {
-    const created = await createCa();
-    caCert = created.cert;
-    caKeyPem = created.keyPem;
-    writeFileSync(caKeyPath, caKeyPem, { mode: 0o600 });
-    writeFileSync(caCertPath, caCert.toString('pem'));
-  }
+  const { caCert, caKeyPem } = await loadOrCreateCa(caCertPath, caKeyPath);
   const weekAhead = Date.now() + 7 * 24 * 3600_000;
-  if (existsSync(certPath) && existsSync(keyPath)) {
-    const leaf = new x509.X509Certificate(readFileSync(certPath, 'utf8'));
-    if (leaf.notAfter.getTime() > weekAhead && leaf.issuer === caCert.subject && (await leaf.verify({ publicKey: caCert.publicKey }))) {
-      return { caCertPem: caCert.toString('pem'), certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8'), caCertPath };
+  // The leaf key and certificate live in one file, replaced atomically, so a process never reads
+  // one process's key with another's certificate.
+  const leafPairPath = `${keyPath}.pair`;
+  if (existsSync(leafPairPath)) {
+    const pair = readFileSync(leafPairPath, 'utf8');
+    const keyPem = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(pair)?.[0];
+    const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(pair)?.[0];
+    if (keyPem && certPem) {
+      const leaf = new x509.X509Certificate(certPem);
+      if (leaf.notAfter.getTime() > weekAhead && leaf.issuer === caCert.subject && (await leaf.verify({ publicKey: caCert.publicKey }))) {
+        return { caCertPem: caCert.toString('pem'), certPem, keyPem, caCertPath };
+      }
     }
   }
   const leaf = await createLeaf(caCert, await importKey(caKeyPem, ['sign']));
-  writeFileSync(keyPath, leaf.keyPem, { mode: 0o600 });
-  writeFileSync(certPath, leaf.certPem);
+  publish(leafPairPath, `${leaf.keyPem}${leaf.certPem}`, 0o600);
+  publish(keyPath, leaf.keyPem, 0o600);
+  publish(certPath, leaf.certPem, 0o644);
   return { caCertPem: caCert.toString('pem'), certPem: leaf.certPem, keyPem: leaf.keyPem, caCertPath };
 }
