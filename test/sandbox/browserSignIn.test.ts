@@ -15,7 +15,7 @@ describe('sign-in page in a browser', { skip: existsSync(CHROMIUM) ? false : `no
   let browser: Browser;
   before(async () => {
     sb = await startTestSandbox({ https: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   });
   after(async () => {
     await browser?.close();
