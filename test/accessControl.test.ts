@@ -19,6 +19,8 @@ import { storeConnection } from './connections/fixtures.ts';
 const webhookOf = new Map<string, string>();
 /** Each org's connection, stored through the connections service in `before` (the OAuth flow itself is tested in test/connections). */
 const connectionOf = new Map<string, string>();
+/** Each org's shared connection's handle (shared with the org's group). */
+const handleOf = new Map<string, string>();
 /** How to fill a path parameter, by name, from an org's objects. Every value is tried. */
 const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   orgId: (o) => [o.orgId],
@@ -27,6 +29,7 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   keyId: (o) => [o.apiKey.id],
   appId: (o) => [o.providerApp.id],
   connectionId: (o) => [connectionOf.get(o.orgId)!],
+  handle: (o) => [handleOf.get(o.orgId)!],
   webhookId: (o) => [webhookOf.get(o.orgId)!],
 };
 
@@ -96,7 +99,11 @@ describe('access control across orgs (every route)', () => {
     await db.connect();
     a = await createOrgFixture(t, 'org-a');
     b = await createOrgFixture(t, 'org-b');
-    for (const org of [a, b]) connectionOf.set(org.orgId, await storeConnection(t, db, org));
+    for (const org of [a, b]) {
+      connectionOf.set(org.orgId, await storeConnection(t, db, org));
+      const shared = await storeConnection(t, db, org, { ownerId: org.admin.id, shared: [org.group.id] });
+      handleOf.set(org.orgId, (await db.query('select handle from connections where id = $1', [shared])).rows[0].handle);
+    }
     for (const org of [a, b]) {
       const webhook = await t.http.post('/api/v1/webhooks', { url: `https://hooks.example.com/${org.slug}`, events: ['connection.created'] }, org.admin.session);
       assert.equal(webhook.status, 201, webhook.text);

@@ -16,6 +16,10 @@ export const connectionsRepository = {
   findVisible(db: Queryable, orgId: string, id: string, viewer: Viewer): Promise<Connection | undefined> {
     return visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('id', '=', id), viewer).executeTakeFirst();
   },
+  /** A shared connection by its opaque handle, when the viewer may see it. */
+  findVisibleByHandle(db: Queryable, orgId: string, handle: string, viewer: Viewer): Promise<Connection | undefined> {
+    return visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('handle', '=', handle).where('shared', '=', true), viewer).executeTakeFirst();
+  },
   listVisible(db: Queryable, orgId: string, viewer: Viewer, page: { after?: string; limit: number }): Promise<Connection[]> {
     let query = visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId), viewer);
     if (page.after) query = query.where('id', '>', page.after);

@@ -121,6 +121,17 @@ export class ConnectionsService {
     return connection;
   }
 
+  /**
+   * Seed 002: a host app keeps a shared connection's opaque handle in its page config and resolves
+   * it as whichever user is viewing; the group check runs on every call. Unknown and not-visible
+   * handles get the same 404.
+   */
+  async getByHandle(principal: UserPrincipal, handle: string): Promise<Connection> {
+    const connection = await connectionsRepository.findVisibleByHandle(this.db, principal.orgId, handle, await this.viewerOf(principal));
+    if (!connection) throw errors.notFound('The connection');
+    return connection;
+  }
+
   async update(ctx: CallContext, principal: UserPrincipal, id: string, changes: { name?: string | undefined; groupIds?: string[] | undefined }): Promise<Connection> {
     const orgId = principal.orgId;
     const current = await this.manageable(principal, id);

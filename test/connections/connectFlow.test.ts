@@ -68,8 +68,18 @@ describe('connect flow (sandbox, all providers)', () => {
     });
   }
 
+  it('keeps a second account of the same user apart (identity is issuer + subject, not the user)', async () => {
+    const megan = env.sb.microsoft.accounts.find((u) => u.email.startsWith('megan@'))!;
+    const first = await connect(env, 'microsoft');
+    const second = await connect(env, 'microsoft', new Browser(env), { login: megan.email });
+    assert.equal(second.location.searchParams.get('status'), 'created');
+    assert.notEqual(second.location.searchParams.get('connectionId'), first.location.searchParams.get('connectionId'));
+    const got = await env.t.http.get(`/api/v1/connections/${second.location.searchParams.get('connectionId')}`, env.org.member.session);
+    assert.equal(got.body.account.email, megan.email);
+  });
+
   it('audits connection.create and connection.update', async () => {
     const events = await env.db.query(`select action from audit_events where action in ('connection.create', 'connection.update') order by created_at`);
-    assert.deepEqual(events.rows.map((r) => r.action), ['connection.create', 'connection.update', 'connection.create', 'connection.update', 'connection.create', 'connection.update']);
+    assert.deepEqual(events.rows.map((r) => r.action), ['connection.create', 'connection.update', 'connection.create', 'connection.update', 'connection.create', 'connection.update', 'connection.update', 'connection.create']);
   });
 });

@@ -45,10 +45,18 @@ describe('connections API', () => {
     assert.equal(view.status, 200);
     assert.equal(view.body.shared, true);
     assert.match(view.body.handle, /^tch_[A-Za-z0-9_-]{32}$/);
+    // Seed 002: the host app resolves the opaque handle as whoever is viewing.
+    const byHandle = await env.t.http.get(`/api/v1/connections/by-handle/${view.body.handle}`, env.org.asMember);
+    assert.equal(byHandle.status, 200, byHandle.text);
+    assert.equal(byHandle.body.id, shared);
+    const notInGroup = await env.t.http.get(`/api/v1/connections/by-handle/${view.body.handle}`, other.session);
+    assert.equal(notInGroup.status, 404);
+    assert.deepEqual(notInGroup.body, (await env.t.http.get('/api/v1/connections/by-handle/tch_unknown', other.session)).body);
     // The member leaves the group: the shared connection disappears from their view at once.
     assert.equal((await env.t.http.patch(`/api/v1/users/${env.org.member.id}`, { groupIds: [] }, env.org.admin.session)).status, 200);
     assert.ok(!(await ids(env.org.member.session)).includes(shared));
     assert.equal((await env.t.http.get(`/api/v1/connections/${shared}`, env.org.member.session)).status, 404);
+    assert.equal((await env.t.http.get(`/api/v1/connections/by-handle/${view.body.handle}`, env.org.asMember)).status, 404);
     assert.equal((await env.t.http.patch(`/api/v1/users/${env.org.member.id}`, { groupIds: [env.org.group.id] }, env.org.admin.session)).status, 200);
   });
 

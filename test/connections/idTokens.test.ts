@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { Browser, count, deliverCallback, RETURN_ORIGIN, RETURN_TO, startConnectEnv, type ConnectEnv } from './support.ts';
 
 type Mode = 'valid' | 'bad-signature' | 'alg-none' | 'wrong-issuer' | 'wrong-audience' | 'wrong-nonce' | 'expired' | 'no-id-token';
@@ -21,13 +23,13 @@ describe('connect flow: ID tokens from a hostile authority', () => {
   let appId = '';
   const CLIENT_ID = 'test-authority-client';
   let jwk: JWK;
-  let signingKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let signingKey: SigningKey;
+  let otherKey: SigningKey;
 
   before(async () => {
     const pair = await generateKeyPair('RS256');
-    signingKey = pair.privateKey as CryptoKey;
-    otherKey = (await generateKeyPair('RS256')).privateKey as CryptoKey;
+    signingKey = pair.privateKey;
+    otherKey = (await generateKeyPair('RS256')).privateKey;
     jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     server = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];

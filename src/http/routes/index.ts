@@ -9,6 +9,7 @@ import { getOAuthCallback } from './connect/getOAuthCallback.ts';
 import { postConnectSession } from './connect/postConnectSession.ts';
 import { deleteConnection } from './connections/deleteConnection.ts';
 import { getConnection } from './connections/getConnection.ts';
+import { getConnectionByHandle } from './connections/getConnectionByHandle.ts';
 import { listConnections } from './connections/listConnections.ts';
 import { patchConnection } from './connections/patchConnection.ts';
 import { postLogin } from './auth/postLogin.ts';
@@ -61,6 +62,6 @@ export const routes: readonly Route[] = [
   listAuditEvents,
   listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp,
   postConnectSession, getConnect, getOAuthCallback,
-  listConnections, getConnection, patchConnection, deleteConnection,
+  listConnections, getConnection, getConnectionByHandle, patchConnection, deleteConnection,
   listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
 ];
