@@ -63,6 +63,15 @@ describe('connect flow: adversarial callbacks and returnTo values', () => {
     await assertRefused(browser, callback, { error: 'connect_session_used' });
   });
 
+  it('lets exactly one of two concurrent deliveries of the same callback through (one code exchange)', async () => {
+    const { browser, callback } = await pendingCallback('webex');
+    const mark = env.sb.requestLog.mark();
+    const results = await Promise.all([deliverCallback(browser, callback), deliverCallback(browser, callback)]);
+    const statuses = results.map((r) => r.location?.searchParams.get('status') === 'error' ? r.location.searchParams.get('error') : 'ok').sort();
+    assert.deepEqual(statuses, ['connect_session_used', 'ok']);
+    assert.equal(tokenCalls(env, mark).length, 1);
+  });
+
   it("refuses a callback from another browser (no binding cookie, or another session's cookie), and spends the state", async () => {
     const { browser, callback } = await pendingCallback();
     const otherBrowser = new Browser(env);
