@@ -154,12 +154,13 @@ export class WebhookDeliverer {
     const excerpt = await readExcerpt(response);
     if (response.status >= 200 && response.status < 300) return { ok: true, statusCode: response.status, error: null, excerpt };
     const redirect = response.status >= 300 && response.status < 400;
+    const retryAfterMs = retryAfter(response.headers.get('retry-after'));
     return {
       ok: false,
       statusCode: response.status,
       error: redirect ? `redirect not followed (HTTP ${response.status})` : `HTTP ${response.status}`,
       excerpt,
-      ...(retryAfter(response.headers.get('retry-after')) !== undefined && { retryAfterMs: retryAfter(response.headers.get('retry-after'))! }),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
     };
   }
 }
