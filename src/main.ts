@@ -12,6 +12,8 @@ import { AccountsService } from './services/accounts.ts';
 import { ProviderAppsService } from './services/providerApps.ts';
 import { ConnectService } from './services/connect.ts';
 import { ConnectionsService } from './services/connections.ts';
+import { DocumentsService } from './services/documents.ts';
+import { TokenCustody } from './services/tokenCustody.ts';
 import { OAuthClients } from './services/oauthClients.ts';
 import { createOutboundFetch, readCaFile } from './outbound/fetch.ts';
 import { WebhookDeliverer } from './services/webhookDelivery.ts';
@@ -62,6 +64,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const clients = new OAuthClients(profiles, providerApps, outbound.fetch);
     const webhooks = new WebhooksService(db, vault, config.webhooks);
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
+    const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds });
+    const documents = new DocumentsService({ connections, providerApps, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
     const services: Services = {
       config,
       logger,
@@ -75,6 +79,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       profiles,
       providerApps,
       connections,
+      custody,
+      documents,
       connect: new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) }),
       webhooks,
       readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],

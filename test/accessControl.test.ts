@@ -31,6 +31,16 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   connectionId: (o) => [connectionOf.get(o.orgId)!],
   handle: (o) => [handleOf.get(o.orgId)!],
   webhookId: (o) => [webhookOf.get(o.orgId)!],
+  // Items live at the provider, not in Tether: the connection they are reached through decides.
+  itemId: () => ['1AbCdEf0123456789'],
+};
+
+/** Parameters that name provider-side objects: never "B's" on their own, never randomised. */
+const PROVIDER_SIDE_PARAMS = new Set(['itemId']);
+
+/** Required query strings, keyed like BODIES. */
+const QUERIES: Record<string, string> = {
+  'GET /api/v1/connections/:connectionId/search': '?q=probe',
 };
 
 /**
@@ -52,6 +62,11 @@ const BODIES: Record<string, unknown> = {
   'PATCH /api/v1/provider-apps/:appId': { displayName: 'Probe' },
   'POST /api/v1/connect-sessions': { providerAppId: '00000000-0000-4000-8000-000000000000', returnTo: 'http://tether.test/done' },
   'PATCH /api/v1/connections/:connectionId': { name: 'Probe' },
+  'POST /api/v1/connections/:connectionId/items/:itemId/links': { type: 'view', scope: 'organization' },
+  'POST /api/v1/connections/:connectionId/shared-links/resolve': { url: 'https://contoso.sharepoint.com/:w:/g/x' },
+  'PATCH /api/v1/connections/:connectionId/items/:itemId': { name: 'Probe.docx' },
+  'POST /api/v1/connections/:connectionId/items': null,
+  'PUT /api/v1/connections/:connectionId/items/:itemId/content': null,
   'POST /api/v1/webhooks': { url: 'https://hooks.example.com/probe', events: ['connection.created'] },
   'PATCH /api/v1/webhooks/:webhookId': { description: 'Probe' },
 };
@@ -142,7 +157,7 @@ describe('access control across orgs (every route)', () => {
 
   function call(route: RegisteredRoute, path: string, auth: Auth): Promise<Response> {
     const body = bodyFor(route);
-    return t.http.request(route.method, path, { auth, ...(body !== undefined && { body }) });
+    return t.http.request(route.method, `${path}${QUERIES[routeKey(route)] ?? ''}`, { auth, ...(body !== undefined && { body }) });
   }
 
   /**
@@ -161,10 +176,11 @@ describe('access control across orgs (every route)', () => {
       }
       return out;
     };
-    const variants = names.length > 1 ? [names, ...names.map((n) => [n])] : [names];
+    const orgSide = names.filter((n) => !PROVIDER_SIDE_PARAMS.has(n));
+    const variants = orgSide.length > 1 ? [names, ...orgSide.map((n) => [n])] : [names];
     for (const fromB of variants) {
       for (const values of combos(fromB)) {
-        const random = { ...values, ...Object.fromEntries(fromB.map((n) => [n, randomUUID()])) };
+        const random = { ...values, ...Object.fromEntries(fromB.filter((n) => !PROVIDER_SIDE_PARAMS.has(n)).map((n) => [n, randomUUID()])) };
         probes.push({ label: `${fromB.map((n) => `B's ${n}`).join(', ')}`, path: fill(route.url, values), randomPath: fill(route.url, random) });
       }
     }

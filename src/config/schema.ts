@@ -87,6 +87,22 @@ export const configSchema = z.strictObject({
       allowedReturnOrigins: z.array(origin).default([]),
     })
     .prefault({}),
+  /** Provider tokens (README "Connections"). */
+  tokens: z
+    .strictObject({
+      /** Refresh an access token this long before it expires. */
+      refreshMarginSeconds: z.coerce.number().int().min(0).max(3600).default(300),
+    })
+    .prefault({}),
+  /** The documents API (README "Documents"). */
+  documents: z
+    .strictObject({
+      /** Longest provider-imposed wait (Retry-After) a request sits out; beyond it the caller gets 503 + Retry-After. */
+      maxWaitSeconds: z.coerce.number().int().min(0).max(600).default(30),
+      /** Largest upload accepted, in bytes (streamed, never held in memory). */
+      maxUploadBytes: z.coerce.number().int().min(1).default(16 * 1024 ** 3),
+    })
+    .prefault({}),
   outbound: z
     .strictObject({
       /** PEM file of extra CAs trusted for calls to providers (the sandbox's local CA, a corporate proxy's). */
@@ -183,6 +199,9 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_KEYS_SERVE_TLS_CERT_FILE', ['keys', 'serveTlsCertFile']],
   ['TETHER_KEYS_SERVE_TLS_KEY_FILE', ['keys', 'serveTlsKeyFile']],
   ['TETHER_EXTRA_CA_FILE', ['outbound', 'extraCaFile']],
+  ['TETHER_TOKEN_REFRESH_MARGIN_SECONDS', ['tokens', 'refreshMarginSeconds']],
+  ['TETHER_DOCUMENTS_MAX_WAIT_SECONDS', ['documents', 'maxWaitSeconds']],
+  ['TETHER_DOCUMENTS_MAX_UPLOAD_BYTES', ['documents', 'maxUploadBytes']],
   ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
   ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
   ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],

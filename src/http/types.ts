@@ -9,6 +9,8 @@ import type { AccountsService } from '../services/accounts.ts';
 import type { ProviderAppsService } from '../services/providerApps.ts';
 import type { ConnectService } from '../services/connect.ts';
 import type { ConnectionsService } from '../services/connections.ts';
+import type { DocumentsService } from '../services/documents.ts';
+import type { TokenCustody } from '../services/tokenCustody.ts';
 import type { WebhooksService } from '../services/webhooks.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
 import type { AuthService } from '../services/auth.ts';
@@ -56,6 +58,9 @@ export interface Services {
   /** The OAuth connect flow: connect sessions, the connect page and the callback. */
   connect: ConnectService;
   connections: ConnectionsService;
+  /** Access tokens, refreshed single-flight; never returned by the API. */
+  custody: TokenCustody;
+  documents: DocumentsService;
   /** Webhooks to host apps; `webhooks.emit(tx, event)` raises an event (see services/webhooks.ts). */
   webhooks: WebhooksService;
   /** Reports readiness problems (database, migrations, key service); empty when ready. */

@@ -29,7 +29,7 @@ export interface ConnectEnv {
 }
 
 /** `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's. */
-export async function startConnectEnv(options: { profiles?: Record<string, unknown> } = {}): Promise<ConnectEnv> {
+export async function startConnectEnv(options: { profiles?: Record<string, unknown>; scopePresets?: Partial<Record<ProviderId, string>> } = {}): Promise<ConnectEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-connect-'));
   const sb = await startSandbox({ dataDir: join(dir, 'sandbox') });
   const caFile = join(dir, 'sandbox-ca.pem');
@@ -70,6 +70,7 @@ export async function startConnectEnv(options: { profiles?: Record<string, unkno
         clientId: registered.clientId,
         clientSecret: registered.clientSecret,
         ...(provider === 'microsoft' && { tenant: ms.organization }),
+        ...(options.scopePresets?.[provider] && { scopePreset: options.scopePresets[provider] }),
       },
       org.admin.session,
     );

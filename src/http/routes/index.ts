@@ -1,4 +1,5 @@
 import type { Route } from '../types.ts';
+import { documentRoutes } from './documents/index.ts';
 import { deleteApiKey } from './apiKeys/deleteApiKey.ts';
 import { listApiKeys } from './apiKeys/listApiKeys.ts';
 import { postApiKey } from './apiKeys/postApiKey.ts';
@@ -64,4 +65,5 @@ export const routes: readonly Route[] = [
   postConnectSession, getConnect, getOAuthCallback,
   listConnections, getConnection, getConnectionByHandle, patchConnection, deleteConnection,
   listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
+  ...documentRoutes,
 ];

@@ -1,0 +1,38 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { decodeItemId, type ItemRef } from '../../../documents/ids.ts';
+import type { OpenConnection } from '../../../services/documents.ts';
+import { uuid } from '../../schemas.ts';
+import type { Services } from '../../types.ts';
+import { userOf } from '../../types.ts';
+
+export const connectionParams = z.strictObject({ connectionId: uuid });
+/** Item ids are validated strictly per provider once the connection is known (decodeItemId). */
+export const itemParams = z.strictObject({ connectionId: uuid, itemId: z.string().min(1).max(700) });
+
+/** The connection, if the caller may see it (else 404), with its adapter and provider context. */
+export function open(services: Services, request: FastifyRequest & { params: { connectionId: string } }, reply: FastifyReply): Promise<OpenConnection> {
+  // A caller that goes away cancels the provider calls made for it (the response closes unfinished).
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return services.documents.open(userOf(request), request.params.connectionId, controller.signal);
+}
+
+export function itemRef(open: OpenConnection, itemId: string): ItemRef {
+  return decodeItemId(open.provider, itemId);
+}
+
+/** Streams a provider's answer body to the caller with the headers that matter for bytes. */
+export function streamBytes(reply: FastifyReply, upstream: Response, cacheControl: string): FastifyReply {
+  for (const header of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'accept-ranges']) {
+    const value = upstream.headers.get(header);
+    if (value) void reply.header(header, value);
+  }
+  void reply.header('cache-control', cacheControl);
+  void reply.header('content-security-policy', "default-src 'none'; sandbox");
+  void reply.status(upstream.status === 206 ? 206 : 200);
+  return reply.send(upstream.body ? Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream) : null);
+}

@@ -1,0 +1,182 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db/database.ts';
+import type { Connection, ProviderApp } from '../db/schema.ts';
+import { TetherError } from '../errors.ts';
+import { isDecryptionFailure, type Vault } from '../keys/index.ts';
+import type { Logger } from '../logging.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { refreshTokens } from '../oauth/flow.ts';
+import { connectionsRepository } from '../repositories/connections.ts';
+import { audit } from './audit.ts';
+import { tokenContext } from './connections.ts';
+import type { OAuthClients } from './oauthClients.ts';
+import type { WebhooksService } from './webhooks.ts';
+
+export function needsReauth(): TetherError {
+  return new TetherError(409, 'needs_reauth', 'The provider no longer accepts this connection; the user must connect again.');
+}
+
+interface Cached {
+  token: string;
+  /** When to stop using it: the token's expiry less the refresh margin. */
+  useUntil: number;
+  version: number;
+}
+
+/**
+ * Token custody: access tokens are decrypted just in time and kept briefly in a bounded memory
+ * cache (access tokens only; refresh tokens never leave the database unencrypted for longer than a
+ * refresh). Refreshes happen ahead of expiry (margin, default 5 minutes) and once after a provider
+ * 401, and never race:
+ * - within a process, one refresh per connection is in flight (single-flight promise);
+ * - across processes, the refresh runs under the connection row's lock (SELECT … FOR UPDATE) and
+ *   re-reads the row after acquiring it: if another process refreshed meanwhile, its token is used
+ *   (Outline's refreshTokenIfNeeded: "another process might have refreshed it").
+ * A rotated refresh token is committed before the new access token is handed out. `invalid_grant`
+ * or an undecryptable token marks the connection `needs-reauth`, fires the webhook, writes audit,
+ * and is not retried.
+ */
+export class TokenCustody {
+  private readonly db: Db;
+  private readonly vault: Vault;
+  private readonly clients: OAuthClients;
+  private readonly webhooks: WebhooksService;
+  private readonly logger: Logger;
+  private readonly marginMs: number;
+  private readonly maxCached: number;
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<Cached>>();
+
+  constructor(deps: { db: Db; vault: Vault; clients: OAuthClients; webhooks: WebhooksService; logger: Logger; refreshMarginSeconds: number; maxCached?: number }) {
+    this.db = deps.db;
+    this.vault = deps.vault;
+    this.clients = deps.clients;
+    this.webhooks = deps.webhooks;
+    this.logger = deps.logger;
+    this.marginMs = deps.refreshMarginSeconds * 1000;
+    this.maxCached = deps.maxCached ?? 10_000;
+  }
+
+  /** A usable access token: from memory, from the row, or refreshed. */
+  async accessToken(connection: Connection, app: ProviderApp): Promise<string> {
+    if (connection.status === 'needs-reauth' || connection.status === 'revoked') throw needsReauth();
+    const cached = this.cache.get(connection.id);
+    if (cached && cached.version >= connection.version && Date.now() < cached.useUntil) return cached.token;
+    if (connection.access_token && this.fresh(connection)) {
+      let token: string;
+      try {
+        token = await this.decrypt(connection, 'access_token');
+      } catch (err) {
+        // Tampered, swapped or orphaned ciphertext: fail closed, never use or log anything of it.
+        if (!isDecryptionFailure(err)) throw err;
+        await this.markNeedsReauth(connection, 'a stored token could not be decrypted');
+        throw needsReauth();
+      }
+      return this.remember(connection.id, { token, useUntil: this.useUntil(connection.access_token_expires_at), version: connection.version }).token;
+    }
+    return (await this.refresh(connection, app, undefined)).token;
+  }
+
+  /**
+   * The provider answered 401 to `failedToken`: refresh once — unless another caller already
+   * replaced that token, in which case the newer one is returned. Undefined: nothing newer exists.
+   */
+  async afterUnauthorized(connection: Connection, app: ProviderApp, failedToken: string): Promise<string | undefined> {
+    const cached = this.cache.get(connection.id);
+    if (cached && cached.token !== failedToken && Date.now() < cached.useUntil) return cached.token;
+    this.cache.delete(connection.id);
+    try {
+      const next = await this.refresh(connection, app, failedToken);
+      return next.token === failedToken ? undefined : next.token;
+    } catch (err) {
+      if (err instanceof TetherError && err.code === 'needs_reauth') return undefined;
+      throw err;
+    }
+  }
+
+  forget(connectionId: string): void {
+    this.cache.delete(connectionId);
+  }
+
+  private fresh(connection: Pick<Connection, 'access_token_expires_at'>): boolean {
+    const expires = connection.access_token_expires_at;
+    return expires === null || expires.getTime() - this.marginMs > Date.now();
+  }
+
+  private useUntil(expires: Date | null): number {
+    // Tokens without a stated lifetime are re-read from the row after a minute.
+    return expires === null ? Date.now() + 60_000 : expires.getTime() - this.marginMs;
+  }
+
+  private remember(id: string, entry: Cached): Cached {
+    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(id, entry);
+    return entry;
+  }
+
+  private decrypt(connection: Connection, field: 'access_token' | 'refresh_token'): Promise<string> {
+    return this.vault.decryptText(tokenContext(connection.org_id, connection.id, field), connection[field]!);
+  }
+
+  private refresh(connection: Connection, app: ProviderApp, failedToken: string | undefined): Promise<Cached> {
+    let flight = this.inflight.get(connection.id);
+    if (!flight) {
+      flight = this.refreshLocked(connection, app, failedToken).finally(() => this.inflight.delete(connection.id));
+      this.inflight.set(connection.id, flight);
+    }
+    return flight;
+  }
+
+  private async refreshLocked(connection: Connection, app: ProviderApp, failedToken: string | undefined): Promise<Cached> {
+    let dead: { reason: string } | undefined;
+    const result = await this.db.transaction().execute(async (tx): Promise<Cached | undefined> => {
+      await sql`set local lock_timeout = '30s'`.execute(tx);
+      const row = await tx.selectFrom('connections').selectAll().where('org_id', '=', connection.org_id).where('id', '=', connection.id).forUpdate().executeTakeFirst();
+      if (!row) throw new TetherError(404, 'not_found', 'The connection was not found.');
+      if (row.status === 'needs-reauth' || row.status === 'revoked') throw needsReauth();
+      try {
+        // Re-read after the lock: another process may have refreshed while we waited.
+        if (row.access_token && this.fresh(row)) {
+          const current = await this.decrypt(row, 'access_token');
+          if (current !== failedToken) return { token: current, useUntil: this.useUntil(row.access_token_expires_at), version: row.version };
+        }
+        if (!row.refresh_token) {
+          dead = { reason: 'no refresh token' };
+          return undefined;
+        }
+        const refreshToken = await this.decrypt(row, 'refresh_token');
+        const client = await this.clients.withSecret(app);
+        const tokens = await refreshTokens(client, refreshToken);
+        const updated = (await connectionsRepository.update(tx, row.org_id, row.id, {
+          access_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'access_token'), tokens.accessToken),
+          // A provider that sends no new refresh token (Google) keeps the old one valid.
+          refresh_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'refresh_token'), tokens.refreshToken ?? refreshToken),
+          access_token_expires_at: tokens.expiresAt,
+          ...(tokens.refreshTokenExpiresAt && { refresh_token_expires_at: tokens.refreshTokenExpiresAt }),
+          status: 'active',
+          status_reason: null,
+        }))!;
+        return { token: tokens.accessToken, useUntil: this.useUntil(tokens.expiresAt), version: updated.version };
+      } catch (err) {
+        if (err instanceof OAuthError && err.failure === 'invalid_grant') dead = { reason: 'the provider refused the refresh token (invalid_grant)' };
+        else if (isDecryptionFailure(err)) dead = { reason: 'a stored token could not be decrypted' };
+        else throw err;
+        return undefined;
+      }
+    });
+    if (result) return this.remember(connection.id, result);
+    await this.markNeedsReauth(connection, dead!.reason);
+    throw needsReauth();
+  }
+
+  private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
+    this.cache.delete(connection.id);
+    this.logger.warn({ connectionId: connection.id, reason }, 'connection needs reauthorization');
+    await this.db.transaction().execute(async (tx: Tx) => {
+      const row = await connectionsRepository.update(tx, connection.org_id, connection.id, { status: 'needs-reauth', status_reason: reason, access_token: null });
+      if (!row) return;
+      await this.webhooks.emit(tx, { orgId: row.org_id, type: 'connection.needs_reauth', data: { connectionId: row.id, reason } });
+      await audit(tx, { principal: undefined, requestId: null, ip: null }, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
+    });
+  }
+}
