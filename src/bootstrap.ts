@@ -11,7 +11,7 @@ export const DEFAULT_ADMIN_EMAIL = 'admin@tether.local';
  * sign in as. Returns the generated password (shown once), or undefined when orgs already exist.
  * An advisory lock keeps two instances starting together from both doing it.
  */
-export async function bootstrapIfEmpty(db: Db, accounts: AccountsService): Promise<{ email: string; password: string } | undefined> {
+export async function bootstrapIfEmpty(db: Db, accounts: AccountsService): Promise<{ orgId: string; email: string; password: string } | undefined> {
   return db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(hashtext('tether.bootstrap'))`.execute(conn);
     try {
@@ -21,7 +21,7 @@ export async function bootstrapIfEmpty(db: Db, accounts: AccountsService): Promi
       const org = await accounts.createOrg(ctx, DEFAULT_ORG);
       const password = randomToken(15);
       await accounts.createUser(ctx, org.id, { email: DEFAULT_ADMIN_EMAIL, displayName: 'Admin', role: 'admin', password });
-      return { email: DEFAULT_ADMIN_EMAIL, password };
+      return { orgId: org.id, email: DEFAULT_ADMIN_EMAIL, password };
     } finally {
       await sql`select pg_advisory_unlock(hashtext('tether.bootstrap'))`.execute(conn);
     }

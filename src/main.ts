@@ -8,6 +8,8 @@ import { dataKeysRepository } from './repositories/dataKeys.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { resolveOperatorToken } from './operatorToken.ts';
 import { EndpointProfiles } from './providers/profiles.ts';
+import type { Sandbox } from './sandbox/index.ts';
+import { attachSandbox, startEmbeddedSandbox } from './sandboxRuntime.ts';
 import { AccountsService } from './services/accounts.ts';
 import { ProviderAppsService } from './services/providerApps.ts';
 import { ConnectService } from './services/connect.ts';
@@ -28,6 +30,8 @@ export interface Tether {
   services: Services;
   operatorToken: { token: string; generated: boolean; file?: string };
   database: OpenDatabase;
+  /** The provider sandbox, when this instance runs it (TETHER_SANDBOX). */
+  sandbox: Sandbox | undefined;
   /** Graceful: stop taking requests, drain in-flight requests and jobs, then close the database. */
   close(): Promise<void>;
 }
@@ -44,6 +48,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
   let queue: JobQueue | undefined;
   let app: App | undefined;
   let outbound: ReturnType<typeof createOutboundFetch> | undefined;
+  let sandbox: Sandbox | undefined;
   try {
     const auth = new AuthService(db, {
       operatorToken: operatorToken.token,
@@ -59,8 +64,10 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     await queueRewrapIfNeeded(database, keys, logger);
     const profiles = new EndpointProfiles(config.profiles);
     const providerApps = new ProviderAppsService(db, vault, profiles, config.publicUrl);
+    sandbox = await startEmbeddedSandbox(config, db, logger.child({ component: 'sandbox' }));
+    if (sandbox) await attachSandbox(sandbox, profiles, providerApps, db);
     // Calls to providers: TLS always verified, against the system roots plus outbound.extraCaFile.
-    outbound = createOutboundFetch({ extraCaPem: readCaFile(config.outbound.extraCaFile) });
+    outbound = createOutboundFetch({ extraCaPem: [...readCaFile(config.outbound.extraCaFile), ...(sandbox?.caCertPem ? [sandbox.caCertPem] : [])] });
     const clients = new OAuthClients(profiles, providerApps, outbound.fetch);
     const webhooks = new WebhooksService(db, vault, config.webhooks);
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
@@ -99,10 +106,12 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       services,
       operatorToken,
       database,
+      sandbox,
       close() {
         closing ??= (async () => {
           await Promise.all([server.close(), jobQueue.stop()]);
           await outbound?.close();
+          await sandbox?.close();
           await webhookDeliverer.close();
           await database.close();
         })();
@@ -114,6 +123,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     await queue?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     await outbound?.close().catch(() => undefined);
+    await sandbox?.close().catch(() => undefined);
     throw err;
   }
 }

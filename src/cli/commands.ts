@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { bootstrapIfEmpty } from '../bootstrap.ts';
+import { provisionSandboxApps } from '../sandboxRuntime.ts';
 import type { Config } from '../config/schema.ts';
 import { openDatabase, type OpenDatabase } from '../database.ts';
 import { email, name, password, role, slug, externalId } from '../http/schemas.ts';
@@ -99,6 +100,7 @@ export const commands: Command[] = [
     async run(_values, config) {
       const tether = await startTether(config);
       const admin = await bootstrapIfEmpty(tether.services.db, tether.services.accounts);
+      if (admin && tether.sandbox) await provisionSandboxApps(tether.sandbox, tether.services.providerApps, admin.orgId);
       const lines = [
         '',
         `Tether is running at ${config.publicUrl}  (listening on ${tether.url})`,
@@ -118,6 +120,15 @@ export const commands: Command[] = [
         );
       } else {
         lines.push('  Sign in:         POST /api/v1/auth/login {org, email, password}; create users with "npx tether user create --help"');
+      }
+      if (tether.sandbox) {
+        const sb = tether.sandbox;
+        lines.push(
+          `  Provider sandbox (TETHER_SANDBOX=${config.sandbox.mode}; local emulators of Microsoft, Google and Webex, HTTPS with a local CA):`,
+          `                   Microsoft ${sb.microsoft.baseUrl}  Google ${sb.google.baseUrl}  Webex ${sb.webex.baseUrl}  admin ${sb.adminUrl}`,
+          `                   sign in there as ${sb.microsoft.accounts[0]!.email}, ${sb.google.accounts[0]!.email} or ${sb.webex.accounts[0]!.email} (no password: pick the account)`,
+          ...(admin ? ['                   the default org has one sandbox provider app per provider, ready to connect'] : []),
+        );
       }
       console.log(`${lines.join('\n')}\n`);
       await new Promise<void>((resolve) => {

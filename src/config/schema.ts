@@ -103,6 +103,13 @@ export const configSchema = z.strictObject({
       maxUploadBytes: z.coerce.number().int().min(1).default(16 * 1024 ** 3),
     })
     .prefault({}),
+  /** The provider sandbox inside `npm start` (README "Provider sandbox"). */
+  sandbox: z
+    .strictObject({
+      /** auto: run it while no provider app uses a real profile; on: always; off: never (production). */
+      mode: z.enum(['auto', 'on', 'off']).default('auto'),
+    })
+    .prefault({}),
   outbound: z
     .strictObject({
       /** PEM file of extra CAs trusted for calls to providers (the sandbox's local CA, a corporate proxy's). */
@@ -199,6 +206,7 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_KEYS_SERVE_TLS_CERT_FILE', ['keys', 'serveTlsCertFile']],
   ['TETHER_KEYS_SERVE_TLS_KEY_FILE', ['keys', 'serveTlsKeyFile']],
   ['TETHER_EXTRA_CA_FILE', ['outbound', 'extraCaFile']],
+  ['TETHER_SANDBOX', ['sandbox', 'mode']],
   ['TETHER_TOKEN_REFRESH_MARGIN_SECONDS', ['tokens', 'refreshMarginSeconds']],
   ['TETHER_DOCUMENTS_MAX_WAIT_SECONDS', ['documents', 'maxWaitSeconds']],
   ['TETHER_DOCUMENTS_MAX_UPLOAD_BYTES', ['documents', 'maxUploadBytes']],

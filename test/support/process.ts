@@ -29,7 +29,7 @@ export async function spawnTether(env: Record<string, string>, options: { waitFo
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [`${repoRoot}bin/tether.js`, 'serve'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: port, TETHER_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: port, TETHER_LOG_LEVEL: 'info', TETHER_SANDBOX: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

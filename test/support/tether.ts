@@ -29,6 +29,8 @@ export async function startTestTether(env: Record<string, string> = {}): Promise
     TETHER_LOG_LEVEL: 'debug',
     TETHER_PUBLIC_URL: 'http://tether.test',
     TETHER_JOBS_ENABLED: 'false',
+    // Tests that need the provider sandbox start their own, with the knobs they turn.
+    TETHER_SANDBOX: 'off',
     ...env,
   });
   const logs: string[] = [];
