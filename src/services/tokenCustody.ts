@@ -69,7 +69,8 @@ export class TokenCustody {
       } catch (err) {
         // Tampered, swapped or orphaned ciphertext: fail closed, never use or log anything of it.
         if (!isDecryptionFailure(err)) throw err;
-        await this.markNeedsReauth(connection, 'a stored token could not be decrypted');
+        await this.db.transaction().execute((tx) => this.markNeedsReauth(tx, connection, 'a stored token could not be decrypted'));
+        this.cache.delete(connection.id);
         throw needsReauth();
       }
       return this.remember(connection.id, { token, useUntil: this.useUntil(connection.access_token_expires_at), version: connection.version }).token;
@@ -128,7 +129,6 @@ export class TokenCustody {
   }
 
   private async refreshLocked(connection: Connection, app: ProviderApp, failedToken: string | undefined): Promise<Cached> {
-    let dead: { reason: string } | undefined;
     const result = await this.db.transaction().execute(async (tx): Promise<Cached | undefined> => {
       await sql`set local lock_timeout = '30s'`.execute(tx);
       const row = await tx.selectFrom('connections').selectAll().where('org_id', '=', connection.org_id).where('id', '=', connection.id).forUpdate().executeTakeFirst();
@@ -141,7 +141,7 @@ export class TokenCustody {
           if (current !== failedToken) return { token: current, useUntil: this.useUntil(row.access_token_expires_at), version: row.version };
         }
         if (!row.refresh_token) {
-          dead = { reason: 'no refresh token' };
+          await this.markNeedsReauth(tx, row, 'no refresh token');
           return undefined;
         }
         const refreshToken = await this.decrypt(row, 'refresh_token');
@@ -158,25 +158,25 @@ export class TokenCustody {
         }))!;
         return { token: tokens.accessToken, useUntil: this.useUntil(tokens.expiresAt), version: updated.version };
       } catch (err) {
-        if (err instanceof OAuthError && err.failure === 'invalid_grant') dead = { reason: 'the provider refused the refresh token (invalid_grant)' };
-        else if (isDecryptionFailure(err)) dead = { reason: 'a stored token could not be decrypted' };
+        let reason: string;
+        if (err instanceof OAuthError && err.failure === 'invalid_grant') reason = 'the provider refused the refresh token (invalid_grant)';
+        else if (isDecryptionFailure(err)) reason = 'a stored token could not be decrypted';
         else throw err;
+        // Still under the row lock: the next process to take it sees needs-reauth and does not retry.
+        await this.markNeedsReauth(tx, row, reason);
         return undefined;
       }
     });
     if (result) return this.remember(connection.id, result);
-    await this.markNeedsReauth(connection, dead!.reason);
+    this.cache.delete(connection.id);
     throw needsReauth();
   }
 
-  private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
-    this.cache.delete(connection.id);
+  private async markNeedsReauth(tx: Tx, connection: Connection, reason: string): Promise<void> {
     this.logger.warn({ connectionId: connection.id, reason }, 'connection needs reauthorization');
-    await this.db.transaction().execute(async (tx: Tx) => {
-      const row = await connectionsRepository.update(tx, connection.org_id, connection.id, { status: 'needs-reauth', status_reason: reason, access_token: null });
-      if (!row) return;
-      await this.webhooks.emit(tx, { orgId: row.org_id, type: 'connection.needs_reauth', data: { connectionId: row.id, reason } });
-      await audit(tx, { principal: undefined, requestId: null, ip: null }, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
-    });
+    const row = await connectionsRepository.update(tx, connection.org_id, connection.id, { status: 'needs-reauth', status_reason: reason, access_token: null });
+    if (!row) return;
+    await this.webhooks.emit(tx, { orgId: row.org_id, type: 'connection.needs_reauth', data: { connectionId: row.id, reason } });
+    await audit(tx, { principal: undefined, requestId: null, ip: null }, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
   }
 }
