@@ -106,7 +106,7 @@ describe('configuration and first start', () => {
     const children: TetherProcess[] = [];
     const bannerOf = async (proc: TetherProcess) => {
       children.push(proc);
-      for (let i = 0; i < 100 && !proc.output().includes('Tether is running'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && !proc.output().includes('Tether is running'); i++) await new Promise((r) => setTimeout(r, 50));
       return proc;
     };
     try {

@@ -21,7 +21,7 @@ describe('npm start with the provider sandbox', () => {
     const start = async () => {
       const proc = await spawnTether({ DATABASE_URL: database.url, TETHER_DATA_DIR: dataDir, TETHER_SANDBOX: 'auto' });
       children.push(proc);
-      for (let i = 0; i < 200 && !proc.output().includes('Tether is running'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && !proc.output().includes('Tether is running'); i++) await new Promise((r) => setTimeout(r, 50));
       return proc;
     };
     try {
