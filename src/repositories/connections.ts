@@ -5,7 +5,6 @@ import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
 /** Who may see a connection: its owner, members of its groups when shared, and (all) org admins. */
 export interface Viewer {
   userId: string;
-  groupIds: readonly string[];
   admin: boolean;
 }
 
@@ -68,7 +67,9 @@ function visible<Q extends SelectQueryBuilder<Database, 'connections', Connectio
   return query.where((eb) =>
     eb.or([
       eb('owner_user_id', '=', viewer.userId),
-      ...(viewer.groupIds.length > 0 ? [eb.and([eb('shared', '=', true), sql<boolean>`group_ids && ${[...viewer.groupIds]}::uuid[]`])] : []),
+      // The viewer's groups are read in the same query, so removing someone from a group takes
+      // effect at once and a read costs one round trip.
+      eb.and([eb('shared', '=', true), sql<boolean>`group_ids && array(select gm.group_id from group_members gm where gm.user_id = ${viewer.userId}::uuid)`]),
     ]),
   ) as Q;
 }
