@@ -89,24 +89,26 @@ function writeFile(ctx: GraphContext, req: SbRequest, caller: Caller, drive: MsD
   return [201, item];
 }
 
+/** Where an upload goes: an existing file (`target`), or a name under a folder path relative to `base`. */
+function uploadTarget(ctx: GraphContext, req: SbRequest, base: MsItem, relPath: string | undefined, target: MsItem | undefined, folderMessage: string): { parentId: string; name: string } | SbResponse {
+  if (relPath === undefined) {
+    if (!target || target.isFolder) return err(ctx, req, 400, 'invalidRequest', folderMessage);
+    return { parentId: target.parentId!, name: target.name };
+  }
+  const segs = relPath.split('/').filter(Boolean);
+  const name = segs.pop() ?? '';
+  const parent = ctx.store.resolvePath(base.id, segs.join('/'));
+  if (!parent || !parent.isFolder) return err(ctx, req, 404, 'itemNotFound', 'The resource could not be found.');
+  return { parentId: parent.id, name };
+}
+
 /** PUT /items/{parent-id}:/{filename}:/content, /root:/path:/content or /items/{id}/content. */
 export function simpleUpload(ctx: GraphContext, req: SbRequest, caller: Caller, drive: MsDrive, base: MsItem, relPath: string | undefined, target: MsItem | undefined): SbResponse {
   if (req.body.length > SIMPLE_UPLOAD_LIMIT) return err(ctx, req, 413, 'requestTooLarge', 'The request is too large for a simple upload. Use an upload session.');
   const behavior = req.query.get('@microsoft.graph.conflictBehavior') ?? 'replace';
-  let parentId: string;
-  let name: string;
-  if (relPath === undefined) {
-    if (!target || target.isFolder) return err(ctx, req, 400, 'invalidRequest', 'Cannot upload content to a folder.');
-    parentId = target.parentId!;
-    name = target.name;
-  } else {
-    const segs = relPath.split('/').filter(Boolean);
-    name = segs.pop() ?? '';
-    const parent = ctx.store.resolvePath(base.id, segs.join('/'));
-    if (!parent || !parent.isFolder) return err(ctx, req, 404, 'itemNotFound', 'The resource could not be found.');
-    parentId = parent.id;
-  }
-  const r = writeFile(ctx, req, caller, drive, parentId, name, req.body, behavior);
+  const where = uploadTarget(ctx, req, base, relPath, target, 'Cannot upload content to a folder.');
+  if ('status' in where) return where;
+  const r = writeFile(ctx, req, caller, drive, where.parentId, where.name, req.body, behavior);
   if (!Array.isArray(r)) return r;
   return json(r[0], itemJson(ctx, req.origin, r[1]));
 }
@@ -116,19 +118,9 @@ export function createUploadSession(ctx: GraphContext, req: SbRequest, caller: C
   if (body === INVALID_JSON) return err(ctx, req, 400, 'invalidRequest', 'Invalid request');
   const item = ((body as { item?: Record<string, unknown> } | undefined)?.item ?? {}) as Record<string, unknown>;
   const behavior = String(item['@microsoft.graph.conflictBehavior'] ?? req.query.get('@microsoft.graph.conflictBehavior') ?? 'replace');
-  let parentId: string;
-  let name: string;
-  if (relPath === undefined) {
-    if (!target || target.isFolder) return err(ctx, req, 400, 'invalidRequest', 'Upload sessions need a file name: use /items/{parent-id}:/{filename}:/createUploadSession.');
-    parentId = target.parentId!;
-    name = target.name;
-  } else {
-    const segs = relPath.split('/').filter(Boolean);
-    name = segs.pop() ?? '';
-    const parent = ctx.store.resolvePath(base.id, segs.join('/'));
-    if (!parent || !parent.isFolder) return err(ctx, req, 404, 'itemNotFound', 'The resource could not be found.');
-    parentId = parent.id;
-  }
+  const where = uploadTarget(ctx, req, base, relPath, target, 'Upload sessions need a file name: use /items/{parent-id}:/{filename}:/createUploadSession.');
+  if ('status' in where) return where;
+  const { parentId, name } = where;
   if (typeof item.name === 'string' && item.name !== name) return err(ctx, req, 400, 'invalidRequest', 'The name in the request body does not match the name in the URL.');
   if (!validName(name)) return err(ctx, req, 400, 'invalidRequest', 'The provided name contains invalid characters.');
   if (behavior === 'fail' && ctx.store.childByName(parentId, name)) return err(ctx, req, 409, 'nameAlreadyExists', 'The specified item name already exists.');
