@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { completeSignIn, startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { createOrgFixture, startTestTether, type Auth, type OrgFixture, type TestTether } from '../support/tether.ts';
+import { captureResponse } from '../support/capture.ts';
 
 export const RETURN_ORIGIN = 'https://host.example';
 export const RETURN_TO = `${RETURN_ORIGIN}/integrations/done?tab=files`;
@@ -115,7 +116,9 @@ export class Browser {
       if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return Object.assign(res, { body_: await res.text() });
+    const body = await res.text();
+    captureResponse('GET', publicUrl, res, body);
+    return Object.assign(res, { body_: body });
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { capture } from './capture.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,6 +37,7 @@ export async function spawnTether(env: Record<string, string>, options: { waitFo
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
+  child.on('close', () => capture('log', out));
   const proc: TetherProcess = { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
   if (options.waitForHealth !== false) await waitForHealth(proc);
   return proc;

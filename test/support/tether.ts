@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logging.ts';
 import { startTether, type Tether } from '../../src/main.ts';
 import { randomToken } from '../../src/security/tokens.ts';
+import { capture, captureResponse } from './capture.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestTether extends Tether {
@@ -37,6 +38,7 @@ export async function startTestTether(env: Record<string, string> = {}): Promise
   const sink = new Writable({
     write(chunk, _enc, done) {
       logs.push(String(chunk));
+      capture('log', String(chunk));
       done();
     },
   });
@@ -97,6 +99,7 @@ export class HttpClient {
     }
     const res = await fetch(`${this.base}${path}`, { method, headers, body, redirect: 'manual' });
     const text = await res.text();
+    captureResponse(method, `${this.base}${path}`, res, text);
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed as T, text };

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Faults } from './faults.ts';
 import type { ProviderId } from './http.ts';
+import { recordSecret } from './ledger.ts';
 
 export interface OAuthApp {
   clientId: string;
@@ -73,6 +74,7 @@ export function randomToken(bytes = 32): string {
 /** RFC 7636 §4.6. Returns false for a missing verifier when a challenge was sent. */
 export function pkceMatches(challenge: string, method: 'S256' | 'plain', verifier: string | null | undefined): boolean {
   if (!verifier) return false;
+  recordSecret(verifier);
   if (method === 'plain') return verifier === challenge;
   return createHash('sha256').update(verifier).digest('base64url') === challenge;
 }
@@ -95,6 +97,7 @@ export class OAuthStore {
 
   registerApp(app: OAuthApp): OAuthApp {
     this.apps.set(app.clientId, app);
+    recordSecret(app.clientSecret);
     return app;
   }
 
@@ -124,7 +127,16 @@ export class OAuthStore {
       redeemed: false,
     };
     this.#codes.set(code.code, code);
+    recordSecret(code.code);
     return code;
+  }
+
+  /**
+   * A grant as if `userId` had signed in and consented through `clientId` (benchmarks and tests that
+   * need many grants without as many sign-ins): its tokens are issued by the caller.
+   */
+  newGrant(clientId: string, userId: string, scopes: string[], extra: Record<string, string> = {}): Grant {
+    return { id: randomToken(12), userId, clientId, scopes, createdAt: this.#faults.now(), epoch: this.#faults.nextGrantEpoch(), extra };
   }
 
   findCode(code: string): AuthorizationCode | undefined {
@@ -138,12 +150,14 @@ export class OAuthStore {
   issueAccessToken(grant: Grant, lifetimeSeconds: number): AccessToken {
     const t: AccessToken = { token: this.#tokenPrefix + randomToken(48), grant, expiresAt: this.#faults.now() + lifetimeSeconds * 1000 };
     this.#access.set(t.token, t);
+    recordSecret(t.token);
     return t;
   }
 
   issueRefreshToken(grant: Grant, lifetimeSeconds: number): RefreshToken {
     const t: RefreshToken = { token: randomToken(64), grant, expiresAt: this.#faults.now() + lifetimeSeconds * 1000, active: true };
     this.#refresh.set(t.token, t);
+    recordSecret(t.token);
     return t;
   }
 
