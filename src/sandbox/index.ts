@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAdminServer } from './common/admin.ts';
+import { BadRequest as AdminBadRequest, startAdminServer, type IssuedGrant } from './common/admin.ts';
 import { loadOrCreateTls } from './common/ca.ts';
 import { Faults } from './common/faults.ts';
 import { createTrustingFetch, type FetchLike } from './common/fetch.ts';
@@ -225,6 +225,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       registerApp,
       resolveUserId,
       expireAccessTokens: (p, userId) => emulators[p].oauth.expireAccessTokens(userId),
+      issueGrants: (p, request) => {
+        const oauth = emulators[p].oauth;
+        if (!oauth.apps.has(request.clientId)) throw new AdminBadRequest(`unknown ${p} app ${request.clientId}`);
+        const issued: IssuedGrant[] = [];
+        for (let i = 0; i < request.count; i++) {
+          const grant = oauth.newGrant(request.clientId, request.userId, request.scopes);
+          const access = oauth.issueAccessToken(grant, request.accessTokenSeconds);
+          // Refresh tokens live 90 days at every provider the sandbox emulates.
+          const refresh = oauth.issueRefreshToken(grant, 90 * 24 * 3600);
+          issued.push({ accessToken: access.token, refreshToken: refresh.token, accessTokenExpiresAt: new Date(access.expiresAt).toISOString() });
+        }
+        return issued;
+      },
     },
     { host, ...(tls ? { tls } : {}), ...(opts.ports?.admin ? { port: opts.ports.admin } : {}) },
   );

@@ -154,6 +154,28 @@ describe('sandbox fault knobs', () => {
     assert.equal(bad.status, 400);
   });
 
+  it('issues grants through the admin endpoint: expired access tokens, refresh tokens the token endpoint accepts', async () => {
+    const app = sb.microsoft.apps[0]!;
+    const post = (body: unknown) => sb.fetch(`${sb.adminUrl}/sandbox/grants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await post({ provider: 'microsoft', clientId: app.clientId, user: 'adele@contoso.onmicrosoft.com', scopes: ['openid', 'offline_access', 'Files.Read'], count: 3, accessTokenSeconds: 0 });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { grants } = (await res.json()) as { grants: { accessToken: string; refreshToken: string; accessTokenExpiresAt: string }[] };
+    assert.equal(grants.length, 3);
+    assert.equal(new Set(grants.map((g) => g.refreshToken)).size, 3);
+    assert.ok(Date.parse(grants[0]!.accessTokenExpiresAt) <= Date.now());
+    assert.equal((await getJson(sb, `${sb.microsoft.apiBaseUrl}/me/drive`, grants[0]!.accessToken)).status, 401, 'issued already expired');
+    const refreshed = await refreshWith(grants[1]!.refreshToken);
+    assert.equal(refreshed.status, 200);
+    const body = (await refreshed.json()) as { access_token: string; refresh_token: string; id_token: string };
+    assert.ok(body.refresh_token && body.id_token);
+    assert.equal((await getJson(sb, `${sb.microsoft.apiBaseUrl}/me/drive`, body.access_token)).status, 200);
+    for (const bad of [
+      { provider: 'microsoft', clientId: 'nope', user: 'adele@contoso.onmicrosoft.com', scopes: [], count: 1 },
+      { provider: 'microsoft', clientId: app.clientId, user: 'nobody@contoso.onmicrosoft.com', scopes: [], count: 1 },
+      { provider: 'microsoft', clientId: app.clientId, user: 'adele@contoso.onmicrosoft.com', scopes: [], count: 0 },
+    ]) assert.equal((await post(bad)).status, 400, JSON.stringify(bad));
+  });
+
   it('answers faults in each provider\'s own format (Google, Webex) and scopes knobs by provider', async () => {
     const g = await googleSignIn(sb, 'alice@globex.test');
     const w = await webexSignIn(sb, 'morgan@initech.test');

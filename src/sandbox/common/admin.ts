@@ -15,11 +15,27 @@ export interface AdminHooks {
   registerApp(provider: ProviderId, app: Partial<OAuthApp> & { redirectUris: string[] }): OAuthApp;
   expireAccessTokens(provider: ProviderId, userId?: string): void;
   resolveUserId(provider: ProviderId, user: string): string | undefined;
+  issueGrants(provider: ProviderId, request: GrantRequest): IssuedGrant[];
+}
+
+/** `POST /sandbox/grants`: `count` grants of `user` to the app `clientId`, as if each had consented once. */
+export interface GrantRequest {
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  count: number;
+  /** Lifetime of each grant's first access token; 0 issues it already expired (the next use must refresh). */
+  accessTokenSeconds: number;
+}
+export interface IssuedGrant {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: string;
 }
 
 const PROVIDERS = new Set(['microsoft', 'google', 'webex']);
 
-class BadRequest extends Error {}
+export class BadRequest extends Error {}
 
 function provider(v: unknown): ProviderId {
   if (typeof v !== 'string' || !PROVIDERS.has(v)) throw new BadRequest('provider must be one of microsoft, google, webex');
@@ -80,6 +96,12 @@ export function applyFaultAction(hooks: AdminHooks, body: Record<string, unknown
     case 'refreshRotation':
       f.setRefreshRotation(provider(body.provider), Boolean(body.enabled));
       return;
+    case 'holdTokenResponse':
+      f.holdNextTokenResponse(provider(body.provider));
+      return;
+    case 'releaseTokenResponses':
+      f.releaseTokenResponses();
+      return;
     case 'clockOffset':
       f.setClockOffset(Number(body.seconds ?? 0));
       return;
@@ -87,7 +109,7 @@ export function applyFaultAction(hooks: AdminHooks, body: Record<string, unknown
       f.reset();
       return;
     default:
-      throw new BadRequest('unknown action; use latency, failNext, resetNext, malformedNext, tokenEndpoint, revokeGrant, expireAccessTokens, refreshRotation, clockOffset or reset');
+      throw new BadRequest('unknown action; use latency, failNext, resetNext, malformedNext, tokenEndpoint, revokeGrant, expireAccessTokens, refreshRotation, holdTokenResponse, releaseTokenResponses, clockOffset or reset');
   }
 }
 
@@ -133,6 +155,21 @@ export async function startAdminServer(hooks: AdminHooks, opts: { tls?: { cert: 
         hooks.faults.reset();
         return send(200, hooks.faults.snapshot());
       }
+      if (key === 'POST /sandbox/grants') {
+        const body = await readJson(req);
+        const p = provider(body.provider);
+        if (typeof body.clientId !== 'string' || !body.clientId) throw new BadRequest('clientId is required');
+        const userId = hooks.resolveUserId(p, String(body.user ?? ''));
+        if (!userId) throw new BadRequest(`unknown ${p} user ${String(body.user)}`);
+        const scopes = body.scopes;
+        if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && s.length > 0)) throw new BadRequest('scopes must be an array of strings');
+        const n = count(body.count);
+        if (n > 100_000) throw new BadRequest('count must be at most 100000');
+        const seconds = body.accessTokenSeconds === undefined ? 3599 : Number(body.accessTokenSeconds);
+        if (!Number.isInteger(seconds) || seconds < 0) throw new BadRequest('accessTokenSeconds must be a non-negative integer');
+        const grants = hooks.issueGrants(p, { clientId: body.clientId, userId, scopes: scopes as string[], count: n, accessTokenSeconds: seconds });
+        return send(201, { grants });
+      }
       if (key === 'POST /sandbox/apps') {
         const body = await readJson(req);
         const p = provider(body.provider);
@@ -146,7 +183,7 @@ export async function startAdminServer(hooks: AdminHooks, opts: { tls?: { cert: 
         });
         return send(201, { provider: p, ...app });
       }
-      return send(404, { error: 'not_found', message: 'GET /sandbox, GET|DELETE /sandbox/requests, GET|POST|DELETE /sandbox/faults, POST /sandbox/apps' });
+      return send(404, { error: 'not_found', message: 'GET /sandbox, GET|DELETE /sandbox/requests, GET|POST|DELETE /sandbox/faults, POST /sandbox/apps, POST /sandbox/grants' });
     } catch (err) {
       if (err instanceof BadRequest) return send(400, { error: 'bad_request', message: err.message });
       console.error('[sandbox:admin]', err);
