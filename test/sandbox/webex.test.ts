@@ -23,6 +23,7 @@ const MEMBERSHIP = required('Membership', ['id', 'roomId', 'personId', 'personEm
 const MESSAGE = required('Message', ['id', 'roomId', 'roomType', 'personId', 'personEmail', 'created']);
 const LIST_MESSAGE = required('ListMessage', ['id', 'roomId', 'roomType', 'personId', 'personEmail', 'created']);
 const WEBHOOK = required('Webhook', ['id', 'name', 'targetUrl', 'resource', 'event', 'status', 'created']);
+const EVENT = spec.shape('Event');
 const collection = (item: Shape): Shape => ({ kind: 'object', name: 'collection', properties: new Map([['items', { shape: () => ({ kind: 'array', items: () => item }), nullable: false }]]), required: new Set(['items']) });
 const valid = (body: unknown, shape: Shape) => assert.deepEqual(validate(body, shape), [], JSON.stringify(body).slice(0, 300));
 
@@ -213,6 +214,32 @@ describe('Webex emulator', () => {
     const hook = await post('/webhooks', { name: 'h', targetUrl: 'http://127.0.0.1:9/none', resource: 'rooms', event: 'created' });
     valid((await call('/webhooks')).body, collection(WEBHOOK));
     await sb.fetch(`${api}/webhooks/${hook.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  });
+
+  it('lists compliance events (GET /v1/events) only to a Compliance Officer with spark-compliance:events_read, newest first', async () => {
+    const compliance = 'spark:all spark-compliance:events_read openid email';
+    const officer = (await webexSignIn(sb, 'yuki@initech.test', compliance)).access_token;
+    const adminOnly = (await webexSignIn(sb, 'morgan@initech.test', compliance)).access_token;
+    const noScope = (await webexSignIn(sb, 'yuki@initech.test')).access_token;
+    assert.equal((await getJson(sb, `${api}/events?max=1`, adminOnly)).status, 403, 'a full admin without the Compliance Officer role');
+    assert.equal((await getJson(sb, `${api}/events?max=1`, noScope)).status, 403, 'spark:all does not include compliance scopes');
+    const text = `compliance probe ${Date.now()}`;
+    const room = (await call('/rooms?max=100')).body.items.find((r: any) => r.title === 'Project Phoenix');
+    const sent = await post('/messages', { roomId: room.id, text });
+    const first = await getJson(sb, `${api}/events?resource=messages&type=created&max=2`, officer);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    valid(first.body, collection(EVENT));
+    assert.equal(first.body.items.length, 2);
+    assert.equal(first.body.items[0].data.id, sent.body.id, 'newest first');
+    assert.equal(first.body.items[0].data.text, text);
+    assert.equal(first.body.items[0].actorId, (await call('/people/me')).body.id);
+    assert.match(first.headers.get('link') ?? '', /rel="next"/);
+    const seeded = await getJson(sb, `${api}/events?resource=rooms&to=2026-01-08T00:00:00.000Z`, officer);
+    assert.deepEqual(seeded.body.items.map((e: any) => e.data.id).sort(), [...sb.webex.emulator.store.rooms.values()].filter((r) => r.created < Date.parse('2026-01-08')).map((r) => r.id).sort());
+    assert.equal((await getJson(sb, `${api}/events?resource=nope`, officer)).status, 400);
+    const renamed = { ...first.body.items[0], actor: first.body.items[0].actorId };
+    delete renamed.actorId;
+    assert.ok(validate(renamed, EVENT).length > 0, 'a renamed field is caught');
   });
 
   it('rejects expired and revoked access tokens with 401', async () => {

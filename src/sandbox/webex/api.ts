@@ -5,6 +5,7 @@ import { bearerToken, empty, json, parseJson, type Router, type SbRequest, type 
 import { guid } from '../common/ids.ts';
 import { webexError, WEBEX } from './errors.ts';
 import { allowed, denied, iso, linkHeader, maxParam, pageList, type Caller, type WebexApiContext } from './context.ts';
+import { listEvents } from './events.ts';
 import { emit, webhooks } from './webhooks.ts';
 import { webexId, type WMembership, type WMessage, type WPerson, type WRoom } from './store.ts';
 
@@ -239,6 +240,7 @@ export function addWebexApiRoutes(router: Router, ctx: WebexApiContext): void {
       emit(ctx, 'messages', 'deleted', c.person, { id: msg.id, roomId: room.id, roomType: room.type, personId: msg.personId, personEmail: c.person.email, created: iso(msg.created) }, room.id);
       return empty(204);
     }))
+    .add('GET', /^\/v1\/events$/, authed((req, c) => listEvents(ctx, req, c)))
     .add('GET', /^\/v1\/webhooks$/, authed((req, c) => webhooks(ctx, req, c, undefined)))
     .add('POST', /^\/v1\/webhooks$/, authed((req, c) => webhooks(ctx, req, c, undefined)))
     .add('GET', /^\/v1\/webhooks\/([^/]+)$/, authed((req, c, m) => webhooks(ctx, req, c, id(m))))

@@ -6,6 +6,7 @@ import { OAuthStore } from '../common/oauth.ts';
 import type { Emulator } from '../common/server.ts';
 import { addWebexApiRoutes, type WebhookDelivery } from './api.ts';
 import { tokenError, WEBEX, webexError } from './errors.ts';
+import { seedEvents } from './events.ts';
 import { addWebexOAuthRoutes } from './oauth.ts';
 import { seedWebex, WEBEX_APP, WStore } from './store.ts';
 
@@ -20,6 +21,7 @@ export interface WebexEmulator extends Emulator {
 export function createWebexEmulator(faults: Faults, key: SigningKey, deliveryFetch: typeof fetch = globalThis.fetch): WebexEmulator {
   const store = new WStore();
   seedWebex(store);
+  seedEvents(store);
   const oauth = new OAuthStore('webex', faults);
   oauth.registerApp({ ...WEBEX_APP, redirectUris: [...WEBEX_APP.redirectUris] });
   const deliveries: WebhookDelivery[] = [];

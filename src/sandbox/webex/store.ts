@@ -28,6 +28,20 @@ export interface WPerson {
   timezone: string;
   orgId: string;
   created: number;
+  /** Admin roles held in Control Hub: Compliance Officer is needed for the compliance APIs (events). */
+  roles: WRole[];
+}
+
+export type WRole = 'full_admin' | 'compliance_officer';
+
+/** An entry of the org's compliance event log (`GET /v1/events`): every create/delete of a message, membership or room. */
+export interface WEvent {
+  id: string;
+  resource: 'messages' | 'memberships' | 'rooms';
+  type: 'created' | 'updated' | 'deleted';
+  actorId: string;
+  created: number;
+  data: Record<string, unknown>;
 }
 
 export interface WRoom {
@@ -81,6 +95,8 @@ export class WStore {
   readonly messages = new Map<string, WMessage[]>();
   readonly messageIndex = new Map<string, WMessage>();
   readonly webhooks = new Map<string, WWebhook>();
+  /** The compliance event log, oldest first. */
+  readonly events: WEvent[] = [];
 
   personByEmail(email: string): WPerson | undefined {
     const lower = email.toLowerCase();
@@ -114,6 +130,10 @@ export class WStore {
     return m;
   }
 
+  recordEvent(resource: WEvent['resource'], type: WEvent['type'], actorId: string, created: number, data: Record<string, unknown>): void {
+    this.events.push({ id: webexId('EVENT', guid(`event-${this.events.length}-${resource}-${type}-${String(data.id)}-${created}`)), resource, type, actorId, created, data });
+  }
+
   directRoom(a: string, b: string): WRoom | undefined {
     for (const r of this.rooms.values()) if (r.type === 'direct' && this.isMember(r.id, a) && this.isMember(r.id, b)) return r;
     return undefined;
@@ -121,10 +141,12 @@ export class WStore {
 }
 
 const SEED_TIME = Date.UTC(2026, 0, 7, 16, 0, 0);
-const PEOPLE = [
-  { first: 'Morgan', last: 'Lee', alias: 'morgan', tz: 'America/Chicago' },
-  { first: 'Sam', last: 'Okafor', alias: 'sam', tz: 'Africa/Lagos' },
-  { first: 'Yuki', last: 'Tanaka', alias: 'yuki', tz: 'Asia/Tokyo' },
+// Morgan is the org's full administrator; Yuki is the separate service account of seed 001 (a
+// Compliance Officer cannot grant the role to themselves), with Full Administrator too; Sam has no role.
+const PEOPLE: { first: string; last: string; alias: string; tz: string; roles: WRole[] }[] = [
+  { first: 'Morgan', last: 'Lee', alias: 'morgan', tz: 'America/Chicago', roles: ['full_admin'] },
+  { first: 'Sam', last: 'Okafor', alias: 'sam', tz: 'Africa/Lagos', roles: [] },
+  { first: 'Yuki', last: 'Tanaka', alias: 'yuki', tz: 'Asia/Tokyo', roles: ['full_admin', 'compliance_officer'] },
 ];
 export const WEBEX_DOMAIN = 'initech.test';
 
@@ -132,7 +154,7 @@ export function seedWebex(store: WStore): void {
   for (const p of PEOPLE) {
     const email = `${p.alias}@${WEBEX_DOMAIN}`;
     const uuid = guid(`webex-person-${email}`);
-    store.people.set(webexId('PEOPLE', uuid), { id: webexId('PEOPLE', uuid), uuid, email, displayName: `${p.first} ${p.last}`, firstName: p.first, lastName: p.last, timezone: p.tz, orgId: store.orgId, created: SEED_TIME });
+    store.people.set(webexId('PEOPLE', uuid), { id: webexId('PEOPLE', uuid), uuid, email, displayName: `${p.first} ${p.last}`, firstName: p.first, lastName: p.last, timezone: p.tz, orgId: store.orgId, created: SEED_TIME, roles: p.roles });
   }
   const [morgan, sam, yuki] = [...store.people.values()] as [WPerson, WPerson, WPerson];
   const project = store.addRoom({ id: webexId('ROOM', guid('room-project-phoenix')), title: 'Project Phoenix', type: 'group', creatorId: morgan.id, created: SEED_TIME, lastActivity: SEED_TIME }, [

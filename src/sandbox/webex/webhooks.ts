@@ -5,6 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { empty, json, parseJson, INVALID_JSON, type SbRequest, type SbResponse } from '../common/http.ts';
 import { allowed, denied, iso, pageList, type Caller, type WebexApiContext } from './context.ts';
 import { webexError, WEBEX } from './errors.ts';
+import { recordEvent } from './events.ts';
 import { webexId, type WPerson, type WWebhook } from './store.ts';
 
 export interface WebhookDelivery {
@@ -18,6 +19,7 @@ export interface WebhookDelivery {
 }
 
 export function emit(ctx: WebexApiContext, resource: string, event: string, actor: WPerson, data: Record<string, unknown>, roomId: string): void {
+  recordEvent(ctx.store, resource, event, actor, data, ctx.faults.now());
   for (const hook of ctx.store.webhooks.values()) {
     if (hook.status !== 'active' || (hook.resource !== resource && hook.resource !== 'all') || (hook.event !== event && hook.event !== 'all')) continue;
     if (!ctx.store.isMember(roomId, hook.ownerPersonId)) continue;
