@@ -26,6 +26,22 @@ export interface TokenEndpointFault {
   delayMs: number;
 }
 
+/** One armed hold on a provider's token endpoint (see `holdNextTokenResponse`). */
+export interface TokenResponseHold {
+  /** Resolves once the held answer is produced: tokens issued, a rotated refresh token retired. */
+  issued: Promise<void>;
+  /** Sends the held answer (to a client that may be gone by now). Idempotent. */
+  release(): void;
+}
+
+interface ArmedHold {
+  provider: ProviderId;
+  state: 'armed' | 'holding' | 'released';
+  issued: () => void;
+  gate: Promise<void>;
+  open: () => void;
+}
+
 const DEFAULT_ROTATION: Record<ProviderId, boolean> = { microsoft: true, google: false, webex: false };
 
 function scopeMatches(scope: FaultScope, provider: ProviderId, method: string, path: string): boolean {
@@ -43,6 +59,7 @@ export class Faults {
   #epoch = 0;
   #rotation: Record<ProviderId, boolean> = { ...DEFAULT_ROTATION };
   #clockOffsetMs = 0;
+  #holds: ArmedHold[] = [];
 
   /** Adds `ms` of latency before every matching request is answered. `0` removes it. */
   setLatency(ms: number, scope: FaultScope = {}): void {
@@ -78,6 +95,48 @@ export class Faults {
 
   tokenEndpoint(provider: ProviderId): TokenEndpointFault {
     return this.#tokenEndpoint.get(provider) ?? { down: false, delayMs: 0 };
+  }
+
+  /**
+   * The next answer of `provider`'s token endpoint is produced as usual — a code redeemed, tokens
+   * issued, a used refresh token retired when rotation is on — and then held back until
+   * `release()`. `issued` resolves at that moment: a test can kill the client after the provider
+   * issued a rotated refresh token but before the client could store it.
+   */
+  holdNextTokenResponse(provider: ProviderId): TokenResponseHold {
+    let issued!: () => void;
+    let open!: () => void;
+    const issuedPromise = new Promise<void>((resolve) => (issued = resolve));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const hold: ArmedHold = { provider, state: 'armed', issued, gate, open };
+    this.#holds.push(hold);
+    return {
+      issued: issuedPromise,
+      release: () => {
+        this.#holds = this.#holds.filter((h) => h !== hold);
+        hold.state = 'released';
+        hold.open();
+      },
+    };
+  }
+
+  /** Releases every held or armed token answer. */
+  releaseTokenResponses(): void {
+    for (const hold of this.#holds) {
+      hold.state = 'released';
+      hold.open();
+    }
+    this.#holds = [];
+  }
+
+  /** Called by the dispatcher with a token endpoint's produced answer: waits while a hold applies. */
+  async holdTokenResponse(provider: ProviderId): Promise<void> {
+    const hold = this.#holds.find((h) => h.provider === provider && h.state === 'armed');
+    if (!hold) return;
+    hold.state = 'holding';
+    hold.issued();
+    await hold.gate;
+    this.#holds = this.#holds.filter((h) => h !== hold);
   }
 
   /**
@@ -143,6 +202,7 @@ export class Faults {
     this.#revokedAt.clear();
     this.#rotation = { ...DEFAULT_ROTATION };
     this.#clockOffsetMs = 0;
+    this.releaseTokenResponses();
   }
 
   snapshot(): unknown {
@@ -153,6 +213,7 @@ export class Faults {
       revokedGrants: [...this.#revokedAt.keys()],
       refreshRotation: this.#rotation,
       clockOffsetSeconds: this.#clockOffsetMs / 1000,
+      heldTokenResponses: this.#holds.map((h) => ({ provider: h.provider, state: h.state })),
     };
   }
 }

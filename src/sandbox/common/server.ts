@@ -109,6 +109,8 @@ export async function startServer(opts: {
         res = { ...res, body: text.subarray(0, Math.max(1, Math.floor(text.length / 2))), headers: { ...res.headers, 'content-length': Math.max(1, Math.floor(text.length / 2)) } };
         if (text.length === 0) res = { ...res, body: '{"', headers: { ...res.headers, 'content-type': 'application/json', 'content-length': 2 } };
       }
+      // Produced (tokens issued, a rotated refresh token retired) but not yet sent: a test may hold it.
+      if (tokenFault) await faults.holdTokenResponse(emulator.id);
     }
     const headers: Record<string, string | number | string[]> = { date: new Date(faults.now()).toUTCString(), ...res.headers };
     const payload = method === 'HEAD' ? undefined : res.body;
