@@ -5,7 +5,7 @@ import { TetherError } from '../errors.ts';
 import { isDecryptionFailure, type Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { refreshTokens } from '../oauth/flow.ts';
+import { refreshTokens, type OAuthClient } from '../oauth/flow.ts';
 import { connectionsRepository } from '../repositories/connections.ts';
 import { audit } from './audit.ts';
 import { tokenContext } from './connections.ts';
@@ -14,6 +14,17 @@ import type { WebhooksService } from './webhooks.ts';
 
 export function needsReauth(): TetherError {
   return new TetherError(409, 'needs_reauth', 'The provider no longer accepts this connection; the user must connect again.');
+}
+
+/**
+ * The provider app's stored client secret does not decrypt (altered, or swapped with another row's):
+ * an org admin must set it again. The connection is left as it is — its tokens are fine, and
+ * connecting again could not help, since the code exchange needs the same secret.
+ */
+export function clientSecretUnreadable(providerAppId: string): TetherError {
+  return new TetherError(409, 'client_secret_unreadable', "The provider app's stored client secret cannot be decrypted; an org admin must set it again. The connection itself is unchanged.", {
+    details: { providerAppId },
+  });
 }
 
 interface Cached {
@@ -145,7 +156,7 @@ export class TokenCustody {
           return undefined;
         }
         const refreshToken = await this.decrypt(row, 'refresh_token');
-        const client = await this.clients.withSecret(app);
+        const client = await this.clientWithSecret(app, row);
         const tokens = await refreshTokens(client, refreshToken);
         const updated = (await connectionsRepository.update(tx, row.org_id, row.id, {
           access_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'access_token'), tokens.accessToken),
@@ -170,6 +181,19 @@ export class TokenCustody {
     if (result) return this.remember(connection.id, result);
     this.cache.delete(connection.id);
     throw needsReauth();
+  }
+
+  /** The app's OAuth client with its decrypted secret; an undecryptable secret is the app's problem, not the connection's. */
+  private async clientWithSecret(app: ProviderApp, connection: Connection): Promise<OAuthClient> {
+    try {
+      return await this.clients.withSecret(app);
+    } catch (err) {
+      if (!isDecryptionFailure(err)) throw err;
+      this.logger.warn({ providerAppId: app.id, connectionId: connection.id }, 'provider app client secret could not be decrypted; refresh refused');
+      // Outside the refresh's transaction, which rolls back and leaves the connection untouched.
+      await audit(this.db, { principal: undefined, requestId: null, ip: null }, { orgId: app.org_id, action: 'provider_app.secret_unreadable', target: { type: 'provider_app', id: app.id }, outcome: 'failure', details: { connectionId: connection.id } });
+      throw clientSecretUnreadable(app.id);
+    }
   }
 
   private async markNeedsReauth(tx: Tx, connection: Connection, reason: string): Promise<void> {

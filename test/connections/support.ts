@@ -26,11 +26,13 @@ export interface ConnectEnv {
   apps: Record<ProviderId, { id: string; clientId: string }>;
   /** A sandbox account per provider to sign in as. */
   logins: Record<ProviderId, string>;
+  /** Environment for another Tether process (spawnTether) on the same database, data dir, config and CA. */
+  processEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
-/** `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's. */
-export async function startConnectEnv(options: { profiles?: Record<string, unknown>; scopePresets?: Partial<Record<ProviderId, string>> } = {}): Promise<ConnectEnv> {
+/** `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's; `tetherEnv`: more settings for the Tether under test. */
+export async function startConnectEnv(options: { profiles?: Record<string, unknown>; scopePresets?: Partial<Record<ProviderId, string>>; tetherEnv?: Record<string, string> } = {}): Promise<ConnectEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-connect-'));
   const sb = await startSandbox({ dataDir: join(dir, 'sandbox') });
   const caFile = join(dir, 'sandbox-ca.pem');
@@ -53,7 +55,7 @@ export async function startConnectEnv(options: { profiles?: Record<string, unkno
       },
     }),
   );
-  const t = await startTestTether({ TETHER_CONFIG: configFile, TETHER_EXTRA_CA_FILE: caFile, TETHER_ALLOWED_RETURN_ORIGINS: RETURN_ORIGIN });
+  const t = await startTestTether({ TETHER_CONFIG: configFile, TETHER_EXTRA_CA_FILE: caFile, TETHER_ALLOWED_RETURN_ORIGINS: RETURN_ORIGIN, ...options.tetherEnv });
   const db = new pg.Client({ connectionString: t.config.databaseUrl });
   await db.connect();
   const org = await createOrgFixture(t, 'connect');
@@ -85,6 +87,17 @@ export async function startConnectEnv(options: { profiles?: Record<string, unkno
     db,
     apps,
     logins: { microsoft: ms.email, google: sb.google.accounts[0]!.email, webex: sb.webex.accounts[0]!.email },
+    processEnv: {
+      ...options.tetherEnv,
+      DATABASE_URL: t.config.databaseUrl!,
+      TETHER_DATA_DIR: t.config.dataDir,
+      TETHER_CONFIG: configFile,
+      TETHER_EXTRA_CA_FILE: caFile,
+      TETHER_ALLOWED_RETURN_ORIGINS: RETURN_ORIGIN,
+      TETHER_OPERATOR_TOKEN: t.config.operatorToken!,
+      TETHER_PUBLIC_URL: t.config.publicUrl,
+      TETHER_JOBS_ENABLED: 'false',
+    },
     async stop() {
       await db.end();
       await t.stop();
