@@ -144,8 +144,12 @@ export interface ProviderAppsTable {
   webex_integration_id: string | null;
   status: Generated<'unverified' | 'verified' | 'verification_failed'>;
   verified_at: Date | null;
-  verification: Record<string, unknown> | null;
+  /** The last verification's result (services/providerAppSetup.ts `VerificationResult`). */
+  verification: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Bumped by every reconfigure; a verification stores its result only for the version it checked. */
   configuration_version: Generated<number>;
+  /** The service account's connection (migration 0006), made by `POST …/{id}/verify`. */
+  service_connection_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -213,6 +217,8 @@ export interface ConnectSessionsTable {
   /** Vault ciphertext of the PKCE verifier, bound to (org, connect_sessions, id, code_verifier). */
   code_verifier: Buffer | null;
   nonce: string | null;
+  /** `connect`: a user's connection; `verify`: a provider app's service account (migration 0006). */
+  purpose: ColumnType<'connect' | 'verify', 'connect' | 'verify' | undefined, never>;
   expires_at: Date;
   opened_at: Date | null;
   used_at: Date | null;

@@ -37,6 +37,18 @@ export const connectionsRepository = {
       .forUpdate()
       .executeTakeFirst();
   },
+  /** The connections made through a provider app that are still usable, row-locked (reconfigure flags them). */
+  usableOfAppForUpdate(db: Queryable, orgId: string, providerAppId: string): Promise<Connection[]> {
+    return db
+      .selectFrom('connections')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('provider_app_id', '=', providerAppId)
+      .where('status', 'in', ['active', 'refreshing-failed'])
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  },
   /** Inserts unless the same account already has a connection (a concurrent callback won): undefined then. */
   insertIfAbsent(db: Queryable, connection: NewConnection): Promise<Connection | undefined> {
     return db

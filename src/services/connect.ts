@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/database.ts';
-import type { ConnectSession, ProviderApp } from '../db/schema.ts';
+import type { ConnectSession, Connection, ProviderApp } from '../db/schema.ts';
 import { errors, TetherError } from '../errors.ts';
 import type { Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
@@ -35,6 +35,11 @@ export type CallbackOutcome = { kind: 'redirect'; location: string; clearCookie:
 /** The connect link was unknown, already opened or expired: one answer for all three (no oracle). */
 export class ConnectLinkInvalid extends Error {}
 
+/** What finishes a `verify` session: links the service account's connection to its app and runs the checks. */
+export interface VerificationHook {
+  completeVerification(ctx: CallContext, session: ConnectSession, app: ProviderApp, connection: Connection): Promise<{ status: 'passed' | 'failed' }>;
+}
+
 /**
  * The OAuth connect flow (DESIGN.md security rules): a session is created by the authenticated user
  * (`POST /api/v1/connect-sessions`), opened once by a browser (`GET /connect/:token`, which binds
@@ -49,6 +54,7 @@ export class ConnectService {
   private readonly publicUrl: string;
   private readonly allowedOrigins: string[];
   private readonly logger: Logger;
+  private verification: VerificationHook | undefined;
 
   constructor(deps: { db: Db; vault: Vault; clients: OAuthClients; connections: ConnectionsService; publicUrl: string; allowedReturnOrigins: readonly string[]; logger: Logger }) {
     this.db = deps.db;
@@ -60,8 +66,23 @@ export class ConnectService {
     this.logger = deps.logger;
   }
 
-  async createSession(ctx: CallContext, principal: UserPrincipal, input: NewConnectSession): Promise<{ url: string; expiresAt: Date }> {
+  /** Set by the provider app setup service, which finishes `verify` sessions. */
+  useVerification(hook: VerificationHook): void {
+    this.verification = hook;
+  }
+
+  /** A `returnTo` checked against the allowlist (Tether's origin and `connect.allowedReturnOrigins`). */
+  checkReturnTo(raw: string): string {
+    return checkReturnTo(raw, this.allowedOrigins);
+  }
+
+  /**
+   * `purpose: 'verify'`: the authorization of a provider app's service account (org admins only;
+   * see ProviderAppSetup.verify); its callback runs the app's checks instead of only connecting.
+   */
+  async createSession(ctx: CallContext, principal: UserPrincipal, input: NewConnectSession, options: { purpose?: 'connect' | 'verify' } = {}): Promise<{ url: string; expiresAt: Date }> {
     const orgId = principal.orgId;
+    const purpose = options.purpose ?? 'connect';
     const returnTo = checkReturnTo(input.returnTo, this.allowedOrigins);
     const app = await providerAppsRepository.findById(this.db, orgId, input.providerAppId);
     if (!app) throw errors.notFound('The provider app');
@@ -90,13 +111,14 @@ export class ConnectService {
         name: input.name ?? null,
         shared: input.shared !== undefined,
         shared_group_ids: groupIds,
+        purpose,
         expires_at: expiresAt,
       });
       await audit(tx, ctx, {
         orgId,
         action: 'connect_session.create',
         target: { type: 'connect_session', id },
-        details: { providerAppId: app.id, provider: app.provider, returnToOrigin: new URL(returnTo).origin, shared: input.shared !== undefined },
+        details: { providerAppId: app.id, provider: app.provider, returnToOrigin: new URL(returnTo).origin, shared: input.shared !== undefined, purpose },
       });
     });
     return { url: `${this.publicUrl}/connect/${token}`, expiresAt };
@@ -166,12 +188,18 @@ export class ConnectService {
 
     const app = await providerAppsRepository.findById(this.db, session.org_id, session.provider_app_id);
     if (!app) return fail('invalid_callback', 'the provider app is gone');
+    const verification = this.verification;
+    if (session.purpose === 'verify' && !verification) return fail('invalid_callback', 'provider app verification is not available');
     try {
       const client = await this.clients.withSecret(app);
       const codeVerifier = await this.vault.decryptText(verifierContext(session), session.code_verifier!);
       const callbackUrl = new URL(`${client.redirectUri}?${params.toString()}`);
       const { tokens, account } = await completeAuthorization(client, callbackUrl, { state: states[0]!, codeVerifier, nonce: session.nonce });
       const { connection, created } = await this.connections.saveAuthorization(ctx, session, app, tokens, account);
+      if (session.purpose === 'verify') {
+        const result = await verification!.completeVerification(ctx, session, app, connection);
+        return redirect(session, { providerAppId: app.id, verification: result.status });
+      }
       return redirect(session, { connectionId: connection.id, status: created ? 'created' : 'updated' });
     } catch (err) {
       if (err instanceof TetherError) {
@@ -191,7 +219,9 @@ export class ConnectService {
       target: { type: 'connect_session', id: session.id },
       details: { code, reason, providerAppId: session.provider_app_id, userId: session.user_id },
     });
-    return redirect(session, { status: 'error', error: code, ...extra });
+    // A verify session's returnTo (the admin's page) learns which app failed to verify.
+    const verify: Record<string, string> = session.purpose === 'verify' ? { providerAppId: session.provider_app_id, verification: 'failed' } : {};
+    return redirect(session, { status: 'error', error: code, ...extra, ...verify });
   }
 }
 

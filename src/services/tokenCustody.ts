@@ -9,6 +9,7 @@ import { refreshTokens, type OAuthClient } from '../oauth/flow.ts';
 import { connectionsRepository } from '../repositories/connections.ts';
 import { audit } from './audit.ts';
 import { tokenContext } from './connections.ts';
+import type { CallContext } from './context.ts';
 import type { OAuthClients } from './oauthClients.ts';
 import type { WebhooksService } from './webhooks.ts';
 
@@ -110,6 +111,18 @@ export class TokenCustody {
     this.cache.delete(connectionId);
   }
 
+  /**
+   * Flags connections `needs-reauth` inside the caller's transaction (which holds their row locks),
+   * each with the `connection.needs_reauth` webhook and an audit event, as a failed refresh does.
+   * Used when the provider app itself changed (reconfigure), so every grant must be made again.
+   */
+  async flagNeedsReauth(tx: Tx, connections: readonly Connection[], reason: string, ctx: CallContext): Promise<void> {
+    for (const connection of connections) {
+      await this.markNeedsReauth(tx, connection, reason, ctx);
+      this.cache.delete(connection.id);
+    }
+  }
+
   private fresh(connection: Pick<Connection, 'access_token_expires_at'>): boolean {
     const expires = connection.access_token_expires_at;
     return expires === null || expires.getTime() - this.marginMs > Date.now();
@@ -196,11 +209,11 @@ export class TokenCustody {
     }
   }
 
-  private async markNeedsReauth(tx: Tx, connection: Connection, reason: string): Promise<void> {
+  private async markNeedsReauth(tx: Tx, connection: Connection, reason: string, ctx: CallContext = { principal: undefined, requestId: null, ip: null }): Promise<void> {
     this.logger.warn({ connectionId: connection.id, reason }, 'connection needs reauthorization');
     const row = await connectionsRepository.update(tx, connection.org_id, connection.id, { status: 'needs-reauth', status_reason: reason, access_token: null });
     if (!row) return;
     await this.webhooks.emit(tx, { orgId: row.org_id, type: 'connection.needs_reauth', data: { connectionId: row.id, reason } });
-    await audit(tx, { principal: undefined, requestId: null, ip: null }, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
+    await audit(tx, ctx, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
   }
 }
