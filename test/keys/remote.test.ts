@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { TetherError } from '../../src/errors.ts';
@@ -13,46 +11,11 @@ import { RemoteKeyService } from '../../src/keys/remoteKeyService.ts';
 import { signRequest } from '../../src/keys/signing.ts';
 import { randomToken } from '../../src/security/tokens.ts';
 import { loadOrCreateTls } from '../../src/sandbox/common/ca.ts';
-import { freePort, repoRoot } from '../support/process.ts';
+import { freePort } from '../support/process.ts';
 import { createOrgFixture } from '../support/tether.ts';
+import { spawnKeyService, type KeyServiceProcess } from './keyServiceProcess.ts';
 import { keyServiceSuite, operator } from './suite.ts';
 import { startTestTether } from '../support/tether.ts';
-
-interface KeyServiceProcess {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `tether keys serve` as a real process with its own data dir (and so its own keyring). */
-async function spawnKeyService(env: Record<string, string>): Promise<KeyServiceProcess> {
-  const child = spawn(process.execPath, [`${repoRoot}bin/tether.js`, 'keys', 'serve'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TETHER_LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 143)));
-  const deadline = Date.now() + 30_000;
-  let exitCode: number | undefined;
-  void exited.then((c) => (exitCode = c));
-  while (!/listening on (https?:\/\/\S+)/.test(out)) {
-    if (exitCode !== undefined || Date.now() > deadline) throw new Error(`keys serve did not start (${exitCode}):\n${out}`);
-    await sleep(50);
-  }
-  return {
-    child,
-    url: /listening on (https?:\/\/\S+)/.exec(out)![1]!,
-    output: () => out,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'tether-keys-remote-'));
 const secret = randomToken(32);
