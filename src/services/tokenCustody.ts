@@ -23,7 +23,7 @@ export function needsReauth(): TetherError {
  * connecting again could not help, since the code exchange needs the same secret.
  */
 export function clientSecretUnreadable(providerAppId: string): TetherError {
-  return new TetherError(409, 'client_secret_unreadable', "The provider app's stored client secret cannot be decrypted; an org admin must set it again. The connection itself is unchanged.", {
+  return new TetherError(409, 'client_secret_unreadable', "The provider app's stored client secret cannot be decrypted; an org admin must set it again (POST /api/v1/provider-apps/{id}/reconfigure). The connection itself is unchanged.", {
     details: { providerAppId },
   });
 }
