@@ -12,6 +12,7 @@ import type { Sandbox } from './sandbox/index.ts';
 import { attachSandbox, startEmbeddedSandbox } from './sandboxRuntime.ts';
 import { AccountsService } from './services/accounts.ts';
 import { ProviderAppsService } from './services/providerApps.ts';
+import { ProviderAppSetup } from './services/providerAppSetup.ts';
 import { ConnectService } from './services/connect.ts';
 import { ConnectionsService } from './services/connections.ts';
 import { DocumentsService } from './services/documents.ts';
@@ -73,6 +74,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
     const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds });
     const documents = new DocumentsService({ connections, providerApps, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
+    const connect = new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) });
+    const providerAppSetup = new ProviderAppSetup({ db, vault, connect, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, logger: logger.child({ component: 'provider-apps' }) });
     const services: Services = {
       config,
       logger,
@@ -88,7 +91,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       connections,
       custody,
       documents,
-      connect: new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) }),
+      connect,
+      providerAppSetup,
       webhooks,
       readiness: async () => [...(await readinessProblems(db)), ...(await keyServiceProblems(keys))],
       queueDepth: () => jobQueue.depth(),

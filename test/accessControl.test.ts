@@ -60,6 +60,8 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/api-keys': { name: 'probe' },
   'POST /api/v1/provider-apps': { provider: 'google', displayName: 'Probe', clientId: 'probe', clientSecret: 'probe' },
   'PATCH /api/v1/provider-apps/:appId': { displayName: 'Probe' },
+  'POST /api/v1/provider-apps/:appId/verify': { returnTo: 'http://tether.test/done' },
+  'POST /api/v1/provider-apps/:appId/reconfigure': { clientSecret: 'probe' },
   'POST /api/v1/connect-sessions': { providerAppId: '00000000-0000-4000-8000-000000000000', returnTo: 'http://tether.test/done' },
   'PATCH /api/v1/connections/:connectionId': { name: 'Probe' },
   'POST /api/v1/connections/:connectionId/items/:itemId/links': { type: 'view', scope: 'organization' },

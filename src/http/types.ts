@@ -7,6 +7,7 @@ import type { Logger } from '../logging.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
 import type { AccountsService } from '../services/accounts.ts';
 import type { ProviderAppsService } from '../services/providerApps.ts';
+import type { ProviderAppSetup } from '../services/providerAppSetup.ts';
 import type { ConnectService } from '../services/connect.ts';
 import type { ConnectionsService } from '../services/connections.ts';
 import type { DocumentsService } from '../services/documents.ts';
@@ -55,6 +56,8 @@ export interface Services {
   vault: Vault;
   profiles: EndpointProfiles;
   providerApps: ProviderAppsService;
+  /** Verify (service account + real API calls) and reconfigure (new secret/scopes) of provider apps. */
+  providerAppSetup: ProviderAppSetup;
   /** The OAuth connect flow: connect sessions, the connect page and the callback. */
   connect: ConnectService;
   connections: ConnectionsService;

@@ -37,6 +37,8 @@ import { getProviderApp } from './providerApps/getProviderApp.ts';
 import { listProviderApps } from './providerApps/listProviderApps.ts';
 import { patchProviderApp } from './providerApps/patchProviderApp.ts';
 import { postProviderApp } from './providerApps/postProviderApp.ts';
+import { postProviderAppReconfigure } from './providerApps/postProviderAppReconfigure.ts';
+import { postProviderAppVerify } from './providerApps/postProviderAppVerify.ts';
 import { listProviders } from './providers/listProviders.ts';
 import { deleteUser } from './users/deleteUser.ts';
 import { getUser } from './users/getUser.ts';
@@ -61,7 +63,7 @@ export const routes: readonly Route[] = [
   listGroups, postGroup, getGroup, patchGroup, deleteGroup, putGroupMember, deleteGroupMember,
   listApiKeys, postApiKey, deleteApiKey,
   listAuditEvents,
-  listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp,
+  listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp, postProviderAppVerify, postProviderAppReconfigure,
   postConnectSession, getConnect, getOAuthCallback,
   listConnections, getConnection, getConnectionByHandle, patchConnection, deleteConnection,
   listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
