@@ -125,6 +125,29 @@ describe('sandbox fault knobs', () => {
     refresh = r2.refresh_token!;
   });
 
+  it('holds a produced token answer until released (the refresh token it replaces is already spent), in-process and through the admin endpoint', async () => {
+    const hold = sb.faults.holdNextTokenResponse('microsoft');
+    const pending = refreshWith(refresh);
+    await hold.issued;
+    const reused = await refreshWith(refresh);
+    assert.equal(reused.status, 400, 'the used refresh token was retired when the held answer was produced');
+    hold.release();
+    const answered = await pending;
+    assert.equal(answered.status, 200);
+    refresh = ((await answered.json()) as Record<string, string>).refresh_token!;
+
+    await admin({ action: 'holdTokenResponse', provider: 'microsoft' });
+    const held = refreshWith(refresh);
+    const state = async () => ((await (await sb.fetch(`${sb.adminUrl}/sandbox/faults`)).json()) as { heldTokenResponses: Array<{ state: string }> }).heldTokenResponses;
+    // An out-of-process test sees the answer held in the snapshot.
+    while ((await state())[0]?.state !== 'holding') continue;
+    await admin({ action: 'releaseTokenResponses' });
+    const res = await held;
+    assert.equal(res.status, 200);
+    refresh = ((await res.json()) as Record<string, string>).refresh_token!;
+    assert.deepEqual(await state(), []);
+  });
+
   it('shifts the sandbox clock (Date header, token lifetimes, ID token iat)', async () => {
     await admin({ action: 'clockOffset', seconds: 7200 });
     const res = await drive();
