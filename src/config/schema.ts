@@ -101,6 +101,8 @@ export const configSchema = z.strictObject({
       maxWaitSeconds: z.coerce.number().int().min(0).max(600).default(30),
       /** Largest upload accepted, in bytes (streamed, never held in memory). */
       maxUploadBytes: z.coerce.number().int().min(1).default(16 * 1024 ** 3),
+      /** A full (incremental) garbage collection after every this many MiB of file bytes streamed, so dead network buffers do not pile up (src/documents/reclaim.ts); 0 = leave it to V8. */
+      reclaimEveryMiB: z.coerce.number().int().min(0).max(4096).default(16),
     })
     .prefault({}),
   /** The provider sandbox inside `npm start` (README "Provider sandbox"). */
@@ -210,6 +212,7 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_TOKEN_REFRESH_MARGIN_SECONDS', ['tokens', 'refreshMarginSeconds']],
   ['TETHER_DOCUMENTS_MAX_WAIT_SECONDS', ['documents', 'maxWaitSeconds']],
   ['TETHER_DOCUMENTS_MAX_UPLOAD_BYTES', ['documents', 'maxUploadBytes']],
+  ['TETHER_DOCUMENTS_RECLAIM_EVERY_MIB', ['documents', 'reclaimEveryMiB']],
   ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
   ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
   ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],

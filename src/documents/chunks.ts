@@ -1,36 +1,66 @@
+import { transferred } from './reclaim.ts';
+
 /**
- * Re-cuts a byte stream into chunks of exactly `size` bytes (the last may be shorter), holding at
- * most one chunk in memory: what resumable uploads need (Graph: multiples of 320 KiB; Drive: of
- * 256 KiB) without buffering the whole file.
+ * Hands a byte stream on in consecutive fragments of given lengths without ever holding a fragment
+ * in memory: `take(n)` yields exactly the next `n` bytes as they arrive (views of the pieces the
+ * stream produced, never copies), so a resumable upload's fragment (Graph: a multiple of 320 KiB,
+ * Drive: of 256 KiB) goes to the provider as a stream. What Tether holds per upload is what is in
+ * flight on the two sockets. A fragment that fails cannot be re-sent (the bytes are gone).
  */
-export async function* chunksOf(stream: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
-  let buffer = Buffer.allocUnsafe(size);
-  let filled = 0;
-  for await (const piece of stream) {
-    let offset = 0;
-    while (offset < piece.length) {
-      const take = Math.min(size - filled, piece.length - offset);
-      buffer.set(piece.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled === size) {
-        yield buffer;
-        buffer = Buffer.allocUnsafe(size);
-        filled = 0;
+export class FragmentReader {
+  private readonly iterator: AsyncIterator<Uint8Array>;
+  private leftover: Uint8Array | null = null;
+
+  constructor(stream: AsyncIterable<Uint8Array>) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  async *take(length: number): AsyncGenerator<Uint8Array> {
+    let remaining = length;
+    while (remaining > 0) {
+      let piece = this.leftover;
+      this.leftover = null;
+      if (!piece) {
+        const next = await this.iterator.next();
+        if (next.done) throw new Error('the body ended before its announced size');
+        piece = next.value;
       }
+      if (piece.length > remaining) {
+        this.leftover = piece.subarray(remaining);
+        piece = piece.subarray(0, remaining);
+      }
+      remaining -= piece.length;
+      transferred(piece.length);
+      if (piece.length > 0) yield piece;
     }
   }
-  if (filled > 0) yield buffer.subarray(0, filled);
+
+  /** After the last fragment: the stream must be at its end (it never is longer than announced). */
+  async end(): Promise<void> {
+    if (this.leftover?.length) throw new Error('the body is longer than announced');
+    for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next()) {
+      if (next.value.length > 0) throw new Error('the body is longer than announced');
+    }
+  }
+}
+
+/** The fragment lengths that cut `total` bytes into pieces of `size` (the last may be shorter). */
+export function* fragmentRanges(total: number, size: number): Generator<{ start: number; end: number; length: number }> {
+  for (let start = 0; start < total; start += size) {
+    const length = Math.min(size, total - start);
+    yield { start, end: start + length - 1, length };
+  }
 }
 
 /** Reads a small body whole (for single-request uploads). */
 export async function readAll(stream: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let total = 0;
   for await (const piece of stream) {
     total += piece.length;
     if (total > limit) throw new Error('body larger than announced');
-    parts.push(Buffer.from(piece));
+    transferred(piece.length);
+    parts.push(piece);
   }
   return Buffer.concat(parts);
 }

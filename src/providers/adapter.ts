@@ -35,9 +35,10 @@ export interface ProviderContext {
   /**
    * A request to a pre-authorized URL the provider handed out (a Graph upload session's uploadUrl, a
    * Drive resumable session URI): only on the API host or the content hosts, never with the token,
-   * redirects not followed.
+   * redirects not followed. A streamed body (an async iterable) needs its `content-length` header
+   * and goes out as it is produced, never copied or held whole; it cannot be re-sent.
    */
-  sendTo(url: string, request: ApiRequest & { contentHosts: readonly string[] }): Promise<Response>;
+  sendTo(url: string, request: Omit<ApiRequest, 'body'> & { body?: string | Uint8Array | AsyncIterable<Uint8Array>; contentHosts: readonly string[] }): Promise<Response>;
   signal?: AbortSignal;
 }
 

@@ -102,10 +102,16 @@ export function createProviderContext(options: {
 
     async sendTo(target, request) {
       const url = checkContentUrl(new URL(target), base, request.contentHosts);
+      const body = request.body;
+      const streamed = body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
+      if (streamed && !Object.keys(request.headers ?? {}).some((h) => h.toLowerCase() === 'content-length')) throw new Error('a streamed body needs its content-length');
       return options.fetch(url, {
         method: request.method ?? 'PUT',
         headers: request.headers ?? {},
-        ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
+        // A ReadableStream is passed through as it is produced; undici copies any other body
+        // (BufferSource) whole, which for upload fragments means megabytes per request.
+        ...(body !== undefined && { body: (streamed ? ReadableStream.from(body) : body) as NonNullable<RequestInit['body']> }),
+        ...(streamed && { duplex: 'half' }),
         redirect: 'manual',
         ...(options.signal && { signal: options.signal }),
       });

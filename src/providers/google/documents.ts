@@ -2,7 +2,7 @@ import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
 import { json, ok, upstreamError } from '../../documents/upstream.ts';
 import { TetherError } from '../../errors.ts';
-import { chunksOf, readAll } from '../../documents/chunks.ts';
+import { FragmentReader, fragmentRanges, readAll } from '../../documents/chunks.ts';
 import type { ItemRef } from '../../documents/ids.ts';
 import type { ConflictBehavior, DocumentsApi, DocumentsWriteApi, ListChildrenRequest, ProviderContext, UploadBody } from '../adapter.ts';
 
@@ -260,23 +260,24 @@ async function resumable(ctx: ProviderContext, method: 'POST' | 'PATCH', path: s
   await start.body?.cancel();
   const session = start.headers.get('location');
   if (!session) throw new TetherError(502, 'upstream_unavailable', 'Drive opened no upload session.');
-  let offset = 0;
+  // Each chunk streams straight from the caller's request to the session URI (nothing is held).
+  const reader = new FragmentReader(body.stream);
   let last: Response | undefined;
-  for await (const chunk of chunksOf(body.stream, DRIVE_CHUNK)) {
+  for (const chunk of fragmentRanges(body.size, DRIVE_CHUNK)) {
     // The session URI is the credential for the upload (it sits on the API host); no token needed.
     last = await ctx.sendTo(session, {
       method: 'PUT',
       contentHosts: GOOGLE_CONTENT_HOSTS,
-      headers: { 'content-length': String(chunk.length), 'content-range': `bytes ${offset}-${offset + chunk.length - 1}/${body.size}` },
-      body: chunk,
+      headers: { 'content-length': String(chunk.length), 'content-range': `bytes ${chunk.start}-${chunk.end}/${body.size}` },
+      body: reader.take(chunk.length),
     });
-    offset += chunk.length;
-    if (offset < body.size) {
+    if (chunk.end + 1 < body.size) {
       if (last.status !== 308) throw await upstreamError(last);
       await last.body?.cancel();
     }
   }
-  if (!last || offset !== body.size) throw new Error('the body ended before its announced size');
+  if (!last) throw new Error('a resumable upload needs a body');
+  await reader.end();
   return json<DriveFile>(last);
 }
 

@@ -3,7 +3,7 @@ import { encodeItemId, type ItemRef } from '../../documents/ids.ts';
 import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
 import { json, ok, upstreamError } from '../../documents/upstream.ts';
 import { TetherError } from '../../errors.ts';
-import { chunksOf, readAll } from '../../documents/chunks.ts';
+import { FragmentReader, fragmentRanges, readAll } from '../../documents/chunks.ts';
 import type { ConflictBehavior, DocumentsApi, DocumentsWriteApi, ListChildrenRequest, ProviderContext, UploadBody } from '../adapter.ts';
 
 /** Graph driveItem fields Tether maps (v1.0 `driveItem`, `itemReference`, `identitySet`). */
@@ -254,23 +254,24 @@ async function uploadInSession(ctx: ProviderContext, sessionPath: string, confli
       body: JSON.stringify(conflict ? { item: { '@microsoft.graph.conflictBehavior': conflict } } : {}),
     }),
   );
-  let offset = 0;
+  // Each fragment streams straight from the caller's request to the uploadUrl (nothing is held).
+  const reader = new FragmentReader(body.stream);
   let last: Response | undefined;
-  for await (const fragment of chunksOf(body.stream, GRAPH_FRAGMENT)) {
+  for (const fragment of fragmentRanges(body.size, GRAPH_FRAGMENT)) {
     // The uploadUrl is pre-authenticated: Graph refuses an Authorization header on it.
     last = await ctx.sendTo(session.uploadUrl, {
       method: 'PUT',
       contentHosts: MICROSOFT_CONTENT_HOSTS,
-      headers: { 'content-length': String(fragment.length), 'content-range': `bytes ${offset}-${offset + fragment.length - 1}/${body.size}` },
-      body: fragment,
+      headers: { 'content-length': String(fragment.length), 'content-range': `bytes ${fragment.start}-${fragment.end}/${body.size}` },
+      body: reader.take(fragment.length),
     });
-    offset += fragment.length;
-    if (offset < body.size) {
+    if (fragment.end + 1 < body.size) {
       if (last.status !== 202) throw await upstreamError(last);
       await last.body?.cancel();
     }
   }
-  if (!last || offset !== body.size) throw new Error('the body ended before its announced size');
+  if (!last) throw new Error('an upload session needs a body');
+  await reader.end();
   return json<GraphDriveItem>(last);
 }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decodeItemId, type ItemRef } from '../../../documents/ids.ts';
+import { transferred } from '../../../documents/reclaim.ts';
 import type { OpenConnection } from '../../../services/documents.ts';
 import { uuid } from '../../schemas.ts';
 import type { Services } from '../../types.ts';
@@ -34,5 +35,13 @@ export function streamBytes(reply: FastifyReply, upstream: Response, cacheContro
   void reply.header('cache-control', cacheControl);
   void reply.header('content-security-policy', "default-src 'none'; sandbox");
   void reply.status(upstream.status === 206 ? 206 : 200);
-  return reply.send(upstream.body ? Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream) : null);
+  return reply.send(upstream.body ? Readable.from(metered(upstream.body as unknown as AsyncIterable<Uint8Array>), { objectMode: false }) : null);
+}
+
+/** The provider's body as it arrives, with every chunk counted for the transfer reclaim. */
+async function* metered(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    transferred(chunk.byteLength);
+    yield chunk;
+  }
 }
