@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import type { Connection, ConnectionsTable, Database, NewConnection } from '../db/schema.ts';
+import type { Connection, ConnectionsTable, Database, NewConnection, ProviderApp } from '../db/schema.ts';
 import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
 
 /** Who may see a connection: its owner, members of its groups when shared, and (all) org admins. */
@@ -14,6 +14,31 @@ export const connectionsRepository = {
   },
   findVisible(db: Queryable, orgId: string, id: string, viewer: Viewer): Promise<Connection | undefined> {
     return visible(db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('id', '=', id), viewer).executeTakeFirst();
+  },
+  /**
+   * The connection, when the viewer may see it, with its provider app — one round trip for every
+   * API call made on a connection's behalf (documents, proxy). The app comes back as JSON and is
+   * turned into the row `providerAppsRepository.findById` returns (test/connections/connectionsApi
+   * compares the two).
+   */
+  async findVisibleWithApp(db: Queryable, orgId: string, id: string, viewer: Viewer): Promise<{ connection: Connection; app: ProviderApp } | undefined> {
+    const row = await visible(db.selectFrom('connections').selectAll('connections').where('connections.org_id', '=', orgId).where('connections.id', '=', id), viewer)
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('provider_apps as a')
+            .whereRef('a.org_id', '=', 'connections.org_id')
+            .whereRef('a.id', '=', 'connections.provider_app_id')
+            // bytea does not survive JSON: the secret travels as its own column.
+            .select([sql<Record<string, unknown>>`to_jsonb(a) - 'client_secret'`.as('app_json'), 'a.client_secret as app_client_secret'])
+            .as('app'),
+        (join) => join.onTrue(),
+      )
+      .select(['app.app_json', 'app.app_client_secret'])
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { app_json, app_client_secret, ...connection } = row;
+    return { connection: connection as Connection, app: providerAppFromJson(app_json, app_client_secret) };
   },
   /** A shared connection by its opaque handle, when the viewer may see it. */
   findVisibleByHandle(db: Queryable, orgId: string, handle: string, viewer: Viewer): Promise<Connection | undefined> {
@@ -84,4 +109,11 @@ function visible<Q extends SelectQueryBuilder<Database, 'connections', Connectio
       eb.and([eb('shared', '=', true), sql<boolean>`group_ids && array(select gm.group_id from group_members gm where gm.user_id = ${viewer.userId}::uuid)`]),
     ]),
   ) as Q;
+}
+
+/** A provider_apps row read through to_jsonb: timestamps (`*_at`) back to Dates, the secret back in place. */
+function providerAppFromJson(json: Record<string, unknown>, clientSecret: Buffer): ProviderApp {
+  const app: Record<string, unknown> = { ...json, client_secret: clientSecret };
+  for (const [key, value] of Object.entries(json)) if (key.endsWith('_at') && typeof value === 'string') app[key] = new Date(value);
+  return app as unknown as ProviderApp;
 }

@@ -121,6 +121,13 @@ export class ConnectionsService {
     return connection;
   }
 
+  /** The connection, as `get` finds it, with its provider app: one query for every call made on a connection's behalf. */
+  async getWithApp(principal: UserPrincipal, id: string): Promise<{ connection: Connection; app: ProviderApp }> {
+    const found = await connectionsRepository.findVisibleWithApp(this.db, principal.orgId, id, await this.viewerOf(principal));
+    if (!found) throw errors.notFound('The connection');
+    return found;
+  }
+
   /**
    * Seed 002: a host app keeps a shared connection's opaque handle in its page config and resolves
    * it as whichever user is viewing; the group check runs on every call. Unknown and not-visible

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createOrgFixture, signIn, type Auth, type OrgFixture } from '../support/tether.ts';
+import { connectionsRepository } from '../../src/repositories/connections.ts';
+import { providerAppsRepository } from '../../src/repositories/providerApps.ts';
 import { storeConnection } from './fixtures.ts';
 import { Browser, connect, count, startConnectEnv, type ConnectEnv } from './support.ts';
 
@@ -58,6 +60,26 @@ describe('connections API', () => {
     assert.equal((await env.t.http.get(`/api/v1/connections/${shared}`, env.org.member.session)).status, 404);
     assert.equal((await env.t.http.get(`/api/v1/connections/by-handle/${view.body.handle}`, env.org.asMember)).status, 404);
     assert.equal((await env.t.http.patch(`/api/v1/users/${env.org.member.id}`, { groupIds: [env.org.group.id] }, env.org.admin.session)).status, 200);
+  });
+
+  it('reads a visible connection with its provider app in one query, exactly as the two separate reads do', async () => {
+    const db = env.t.database.db;
+    const own = await storeConnection(env.t, env.db, env.org);
+    const others = await storeConnection(env.t, env.db, env.org, { ownerId: other.id });
+    const shared = await storeConnection(env.t, env.db, env.org, { ownerId: other.id, shared: [env.org.group.id] });
+    // A verified app too, so that every column (timestamps, JSON, bytea) has a value to compare.
+    await env.db.query(`update provider_apps set verified_at = now(), verification = '{"ok":true}' where id = $1`, [env.org.providerApp.id]);
+    const member = { userId: env.org.member.id, admin: false };
+    for (const id of [own, shared]) {
+      const joined = await connectionsRepository.findVisibleWithApp(db, env.org.orgId, id, member);
+      assert.ok(joined, 'visible to the member');
+      assert.deepEqual(joined.connection, await connectionsRepository.findById(db, env.org.orgId, id));
+      assert.deepEqual(joined.app, await providerAppsRepository.findById(db, env.org.orgId, env.org.providerApp.id));
+      assert.ok(joined.app.verified_at instanceof Date && Buffer.isBuffer(joined.app.client_secret));
+    }
+    assert.equal(await connectionsRepository.findVisibleWithApp(db, env.org.orgId, others, member), undefined, "another member's own connection");
+    assert.equal(await connectionsRepository.findVisibleWithApp(db, crypto.randomUUID(), own, member), undefined, 'another org');
+    assert.ok(await connectionsRepository.findVisibleWithApp(db, env.org.orgId, others, { userId: env.org.admin.id, admin: true }), 'org admins see all');
   });
 
   it("never shows another org's connections", async () => {
