@@ -65,7 +65,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const jobQueue = queue;
     await queueRewrapIfNeeded(database, keys, logger);
     const profiles = new EndpointProfiles(config.profiles);
-    const providerApps = new ProviderAppsService(db, vault, profiles, config.publicUrl);
+    const providerApps = new ProviderAppsService(db, vault, profiles, config.publicUrl, config.connect.redirectUris);
     sandbox = await startEmbeddedSandbox(config, db, logger.child({ component: 'sandbox' }));
     if (sandbox) await attachSandbox(sandbox, profiles, providerApps, db);
     // Calls to providers: TLS always verified, against the system roots plus outbound.extraCaFile.

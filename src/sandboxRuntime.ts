@@ -33,7 +33,7 @@ export async function attachSandbox(sandbox: Sandbox, profiles: EndpointProfiles
   // The sandbox keeps apps in memory: register the sandbox-profile apps Tether already has.
   const apps = await db.selectFrom('provider_apps').selectAll().where('profile', '=', SANDBOX_PROFILE).execute();
   for (const app of apps) {
-    sandbox.registerApp(app.provider, { clientId: app.client_id, clientSecret: await providerApps.clientSecretOf(app), redirectUris: [providerApps.redirectUri], name: app.display_name });
+    sandbox.registerApp(app.provider, { clientId: app.client_id, clientSecret: await providerApps.clientSecretOf(app), redirectUris: [providerApps.redirectUriFor(app)], name: app.display_name });
   }
 }
 
@@ -44,8 +44,9 @@ export async function provisionSandboxApps(sandbox: Sandbox, providerApps: Provi
   const presets = { microsoft: 'documents', google: 'documents', webex: 'message-scheduler' } as const;
   for (const provider of ['microsoft', 'google', 'webex'] as const) {
     const clientSecret = `sbx-${randomToken(18)}`;
-    const registered = sandbox.registerApp(provider, { clientSecret, redirectUris: [providerApps.redirectUri], name: `Tether (${provider} sandbox)` });
-    await providerApps.create(ctx, orgId, {
+    const name = `Tether (${provider} sandbox)`;
+    const registered = sandbox.registerApp(provider, { clientSecret, redirectUris: [], name });
+    const app = await providerApps.create(ctx, orgId, {
       provider,
       profile: SANDBOX_PROFILE,
       displayName: `${provider[0]!.toUpperCase()}${provider.slice(1)} (sandbox)`,
@@ -54,5 +55,7 @@ export async function provisionSandboxApps(sandbox: Sandbox, providerApps: Provi
       scopePreset: presets[provider],
       ...(provider === 'microsoft' && { tenant: contoso.id }),
     });
+    // The redirect URI may name the app (connect.redirectUris: per-app): register it once the app exists.
+    sandbox.registerApp(provider, { clientId: registered.clientId, clientSecret, redirectUris: [providerApps.redirectUriFor(app)], name });
   }
 }

@@ -85,6 +85,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Origins a connect session's `returnTo` may point at (Tether's own origin is always allowed). */
       allowedReturnOrigins: z.array(origin).default([]),
+      /**
+       * `shared`: one redirect URI, $publicUrl/oauth/callback, for every provider app. `per-app`:
+       * $publicUrl/oauth/callback/<providerAppId>, so a response that reaches another app's redirect
+       * URI (an OAuth mix-up) is refused before any token request, also for providers that do not send
+       * RFC 9207 `iss` (Microsoft, Webex).
+       */
+      redirectUris: z.enum(['shared', 'per-app']).default('shared'),
     })
     .prefault({}),
   /** Provider tokens (README "Connections"). */
@@ -219,4 +226,5 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_WEBHOOKS_RETRY_BASE_MS', ['webhooks', 'retryBaseMs']],
   ['TETHER_WEBHOOKS_RETRY_MAX_MS', ['webhooks', 'retryMaxMs']],
   ['TETHER_ALLOWED_RETURN_ORIGINS', ['connect', 'allowedReturnOrigins'], 'list'], // comma-separated
+  ['TETHER_CONNECT_REDIRECT_URIS', ['connect', 'redirectUris']],
 ];

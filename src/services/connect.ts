@@ -151,9 +151,10 @@ export class ConnectService {
 
   /**
    * The provider sent the browser back. `rawQuery` is the callback's query string as received;
-   * `cookie(name)` reads the request's cookies.
+   * `cookie(name)` reads the request's cookies; `pathAppId` is the app id in the redirect URI's path
+   * (`/oauth/callback/<id>`, with `connect.redirectUris: per-app`).
    */
-  async complete(ctx: CallContext, rawQuery: string, cookie: (name: string) => string | undefined): Promise<CallbackOutcome> {
+  async complete(ctx: CallContext, rawQuery: string, cookie: (name: string) => string | undefined, pathAppId?: string): Promise<CallbackOutcome> {
     const params = new URLSearchParams(rawQuery);
     const states = params.getAll('state');
     if (states.length !== 1 || states[0] === '') {
@@ -174,6 +175,12 @@ export class ConnectService {
     const browser = cookie(`${CONNECT_COOKIE_PREFIX}${session.id}`);
     if (browser === undefined || !session.browser_hash || !timingSafeEqual(sha256(browser), session.browser_hash)) {
       return fail('browser_mismatch', 'the callback came from another browser than the one that started the flow');
+    }
+    const arrivedAt = `${this.publicUrl}/oauth/callback${pathAppId === undefined ? '' : `/${pathAppId}`}`;
+    if (arrivedAt !== this.clients.redirectUriFor({ id: session.provider_app_id })) {
+      // An OAuth mix-up (RFC 9700 §4.4): this state's app has another redirect URI than the one the
+      // provider sent the browser to. Refused before the code goes to any token endpoint.
+      return fail('invalid_callback', "the response arrived at another provider app's redirect URI");
     }
     const duplicated = [...new Set(params.keys())].filter((key) => params.getAll(key).length > 1);
     if (duplicated.length > 0) return fail('invalid_callback', `duplicate parameters: ${duplicated.join(', ')}`);

@@ -24,6 +24,11 @@ export class OAuthClients {
     this.fetch = fetch;
   }
 
+  /** The redirect URI registered for `app` (shared, or per app). */
+  redirectUriFor(app: { id: string }): string {
+    return this.providerApps.redirectUriFor(app);
+  }
+
   /** For the authorization request only: the secret is left empty, it is not part of the URL. */
   withoutSecret(app: ProviderApp): OAuthClient {
     return this.build(app, '');
@@ -82,7 +87,7 @@ export class OAuthClients {
       endpoints: this.profiles.resolve(app.provider, app.profile, tenant),
       clientId: app.client_id,
       clientSecret,
-      redirectUri: this.providerApps.redirectUri,
+      redirectUri: this.providerApps.redirectUriFor(app),
       scopes: app.scopes,
       // A tenant given as a domain gets its id in withSecret, before any token is requested.
       ...(tenant && isTenantId(tenant) && { tenantId: tenant }),

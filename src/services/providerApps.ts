@@ -34,14 +34,23 @@ export class ProviderAppsService {
   private readonly db: Db;
   private readonly vault: Vault;
   private readonly profiles: EndpointProfiles;
-  readonly redirectUri: string;
+  private readonly callbackUrl: string;
+  readonly redirectUriMode: 'shared' | 'per-app';
 
-  constructor(db: Db, vault: Vault, profiles: EndpointProfiles, publicUrl: string) {
+  constructor(db: Db, vault: Vault, profiles: EndpointProfiles, publicUrl: string, redirectUriMode: 'shared' | 'per-app' = 'shared') {
     this.db = db;
     this.vault = vault;
     this.profiles = profiles;
-    // The exact redirect URI to register at the provider (RFC 6749 §3.1.2; providers compare exactly).
-    this.redirectUri = `${publicUrl}/oauth/callback`;
+    this.callbackUrl = `${publicUrl}/oauth/callback`;
+    this.redirectUriMode = redirectUriMode;
+  }
+
+  /**
+   * The exact redirect URI to register at the provider for `app` (RFC 6749 §3.1.2; providers compare
+   * exactly): one for all apps, or one per app (`connect.redirectUris: per-app`, a mix-up defence).
+   */
+  redirectUriFor(app: { id: string }): string {
+    return this.redirectUriMode === 'per-app' ? `${this.callbackUrl}/${app.id}` : this.callbackUrl;
   }
 
   async create(ctx: CallContext, orgId: string, input: NewProviderAppInput): Promise<ProviderApp> {

@@ -125,8 +125,9 @@ describe('connect flow: adversarial callbacks and returnTo values', () => {
     assert.equal(location?.searchParams.get('status'), 'error');
     assert.ok(['invalid_grant', 'provider_error'].includes(location!.searchParams.get('error')!), location!.href);
     assert.equal(await count(env.db, 'connections'), connections);
-    // Known limit (see the report): without iss and with one redirect URI for all apps, only the
-    // provider's code binding (client id + PKCE) stops this, at its token endpoint.
+    // Known limit of the default (connect.redirectUris: shared): without iss and with one redirect URI
+    // for all apps, only the provider's code binding (client id + PKCE) stops this, at its token
+    // endpoint. With per-app redirect URIs it is refused before (perAppRedirect.test.ts).
     assert.equal(tokenCalls(env, mark).length, 1);
     assert.equal(tokenCalls(env, mark)[0]!.provider, 'webex');
   });

@@ -78,6 +78,8 @@ export async function startConnectEnv(options: { profiles?: Record<string, unkno
       org.admin.session,
     );
     assert.equal(res.status, 201, res.text);
+    // With connect.redirectUris: per-app the redirect URI names the app: register that one.
+    if (res.body.redirectUri !== redirectUri) sb.registerApp(provider, { ...registered, redirectUris: [res.body.redirectUri] });
     apps[provider] = { id: res.body.id, clientId: registered.clientId };
   }
   return {

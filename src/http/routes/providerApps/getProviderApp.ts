@@ -6,5 +6,5 @@ export const getProviderApp: Route = (app, { providerApps }) => {
   app.get('/api/v1/provider-apps/:appId', {
     config: { access: 'member' },
     schema: { tags: ['provider-apps'], summary: 'Get a provider app', params: providerAppParams, response: { 200: providerAppView, ...errorResponses } },
-  }, async (request) => toProviderAppView(await providerApps.get(userOf(request).orgId, request.params.appId), providerApps.redirectUri));
+  }, async (request) => toProviderAppView(await providerApps.get(userOf(request).orgId, request.params.appId), providerApps));
 };

@@ -11,6 +11,6 @@ export const listProviderApps: Route = (app, { providerApps }) => {
     const { cursor, limit } = request.query;
     const after = decodeCursor(cursor, UUID_PATTERN);
     const rows = await providerApps.list(userOf(request).orgId, { limit: limit + 1, ...(after && { after }) });
-    return toPage(rows, limit, (a) => a.id, (a) => toProviderAppView(a, providerApps.redirectUri));
+    return toPage(rows, limit, (a) => a.id, (a) => toProviderAppView(a, providerApps));
   });
 };

@@ -17,6 +17,6 @@ export const patchProviderApp: Route = (app, { providerApps }) => {
       response: { 200: providerAppView, ...errorResponses },
     },
   }, async (request) =>
-    toProviderAppView(await providerApps.update(callContext(request), userOf(request).orgId, request.params.appId, request.body), providerApps.redirectUri),
+    toProviderAppView(await providerApps.update(callContext(request), userOf(request).orgId, request.params.appId, request.body), providerApps),
   );
 };

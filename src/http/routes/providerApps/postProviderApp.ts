@@ -26,6 +26,6 @@ export const postProviderApp: Route = (app, { providerApps }) => {
     },
   }, async (request, reply) => {
     const created = await providerApps.create(callContext(request), userOf(request).orgId, request.body);
-    return reply.status(201).send(toProviderAppView(created, providerApps.redirectUri));
+    return reply.status(201).send(toProviderAppView(created, providerApps));
   });
 };

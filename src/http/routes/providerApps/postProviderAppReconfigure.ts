@@ -31,6 +31,6 @@ export const postProviderAppReconfigure: Route = (app, { providerApps, providerA
     },
   }, async (request) => {
     const { app: updated, flagged } = await providerAppSetup.reconfigure(callContext(request), userOf(request).orgId, request.params.appId, request.body);
-    return { providerApp: toProviderAppView(updated, providerApps.redirectUri), connectionsFlagged: flagged };
+    return { providerApp: toProviderAppView(updated, providerApps), connectionsFlagged: flagged };
   });
 };

@@ -38,6 +38,6 @@ export const postProviderAppVerify: Route = (app, { providerApps, providerAppSet
     if (outcome.kind === 'authorization_required') {
       return reply.status(202).send({ status: 'authorization_required', url: outcome.url, expiresAt: outcome.expiresAt.toISOString() });
     }
-    return reply.status(200).send({ status: outcome.result.status, verification: outcome.result, providerApp: toProviderAppView(outcome.app, providerApps.redirectUri) });
+    return reply.status(200).send({ status: outcome.result.status, verification: outcome.result, providerApp: toProviderAppView(outcome.app, providerApps) });
   });
 };

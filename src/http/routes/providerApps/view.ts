@@ -45,7 +45,7 @@ export const providerAppView = z
   })
   .meta({ id: 'ProviderApp' });
 
-export function toProviderAppView(app: ProviderApp, redirectUri: string): z.infer<typeof providerAppView> {
+export function toProviderAppView(app: ProviderApp, apps: { redirectUriFor(app: { id: string }): string }): z.infer<typeof providerAppView> {
   return {
     id: app.id,
     provider: app.provider,
@@ -60,7 +60,7 @@ export function toProviderAppView(app: ProviderApp, redirectUri: string): z.infe
     verifiedAt: app.verified_at?.toISOString() ?? null,
     verification: (app.verification as VerificationResult | null) ?? null,
     serviceConnectionId: app.service_connection_id,
-    redirectUri,
+    redirectUri: apps.redirectUriFor(app),
     createdAt: app.created_at.toISOString(),
     updatedAt: app.updated_at.toISOString(),
   };
