@@ -14,6 +14,10 @@ export async function upstreamError(res: Response): Promise<TetherError> {
       return new TetherError(409, 'needs_reauth', 'The provider no longer accepts this connection; the user must connect again.');
     case res.status === 429 || (res.status === 403 && (reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded')):
       return new TetherError(503, 'throttled', 'The provider is throttling requests; try again later.', { headers: retryAfter ? { 'retry-after': retryAfter } : {} });
+    case res.status === 403 && reason === 'exportSizeLimitExceeded':
+      return new TetherError(413, 'too_large', 'Google exports Docs Editors files of up to 10 MB; this one is larger. Open it in Google Docs instead.');
+    case res.status === 403 && (reason === 'fileNotDownloadable' || reason === 'fileNotExportable'):
+      return new TetherError(422, 'not_downloadable', 'This item has no content to download.');
     case res.status === 403:
       return new TetherError(403, 'forbidden', "The connection's account may not do this at the provider.");
     case res.status === 409:

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { XMLValidator } from 'fast-xml-parser';
+import { unzip } from '../support/unzip.ts';
 import { getJson, googleSignIn, startTestSandbox } from './helpers.ts';
 
 type Sb = Awaited<ReturnType<typeof startTestSandbox>>;
@@ -115,6 +118,44 @@ describe('Google Drive v3 emulator', () => {
     const notExportable = await get(`/files/${pdfFile.id}/export?mimeType=application/pdf`);
     assert.equal(notExportable.status, 403);
     assert.equal(notExportable.body.error.errors[0].reason, 'fileNotExportable');
+  });
+
+  it('exports Docs, Sheets and Slides as real OOXML packages, Drawings as PDF and PNG, and refuses exports over 10 MB', async () => {
+    const exported = async (name: string, mimeType: string) => {
+      const file = (await get(`/files?${q({ q: `name = '${name}'` })}`)).body.files[0];
+      const res = await sb.fetch(`${api}/files/${file.id}/export?mimeType=${encodeURIComponent(mimeType)}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, name);
+      assert.equal(res.headers.get('content-type'), mimeType);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const xml = (part: Buffer | undefined) => {
+      assert.ok(part, 'the part exists');
+      assert.equal(XMLValidator.validate(part.toString('utf8')), true, 'well-formed XML');
+      return part.toString('utf8');
+    };
+    const docx = unzip(await exported('Roadmap', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'));
+    assert.match(xml(docx.get('[Content_Types].xml')), /PartName="\/word\/document\.xml" ContentType="application\/vnd\.openxmlformats-officedocument\.wordprocessingml\.document\.main\+xml"/);
+    assert.match(xml(docx.get('_rels/.rels')), /relationships\/officeDocument" Target="word\/document\.xml"/);
+    assert.match(xml(docx.get('word/document.xml')), /<w:t xml:space="preserve">Roadmap<\/w:t>.*Sandbox export of a document \(version 1\)\./);
+    const xlsx = unzip(await exported('Budget 2026', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'));
+    assert.deepEqual([...xlsx.keys()].sort(), ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/workbook.xml', 'xl/worksheets/sheet1.xml']);
+    assert.match(xml(xlsx.get('xl/sharedStrings.xml')), /<t xml:space="preserve">Budget 2026<\/t>/);
+    assert.match(xml(xlsx.get('xl/worksheets/sheet1.xml')), /<c r="A2" t="s"><v>2<\/v><\/c><c r="B2"><v>1<\/v><\/c>/);
+    xml(xlsx.get('xl/workbook.xml'));
+    const pptx = unzip(await exported('Kickoff Deck', 'application/vnd.openxmlformats-officedocument.presentationml.presentation'));
+    for (const part of ['ppt/presentation.xml', 'ppt/slideMasters/slideMaster1.xml', 'ppt/slideLayouts/slideLayout1.xml', 'ppt/theme/theme1.xml', 'ppt/_rels/presentation.xml.rels']) xml(pptx.get(part));
+    assert.match(xml(pptx.get('ppt/slides/slide1.xml')), /<a:t>Kickoff Deck<\/a:t>.*<a:t>Sandbox export of a presentation \(version 1\)\.<\/a:t>/);
+    const drawingPdf = (await exported('Org Chart', 'application/pdf')).toString('latin1');
+    assert.match(drawingPdf, /\(Org Chart\) Tj/);
+    assert.deepEqual([...(await exported('Org Chart', 'image/png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    // A document whose export is over Drive's 10 MB: incompressible text, so the .docx is that big too.
+    const roadmap = [...sb.google.emulator.store.files.values()].find((f) => f.name === 'Roadmap')!;
+    const big = sb.google.emulator.store.add({ ...roadmap, id: sb.google.emulator.store.newFileId(), name: 'Huge Doc', text: randomBytes(12 * 1024 * 1024).toString('base64') });
+    const refused = await get(`/files/${big.id}/export?mimeType=${encodeURIComponent('application/vnd.openxmlformats-officedocument.wordprocessingml.document')}`);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.errors[0].reason, 'exportSizeLimitExceeded');
+    assert.equal(refused.body.error.message, 'This file is too large to be exported.');
+    sb.google.emulator.store.remove(big);
   });
 
   it('creates files by media, multipart and resumable upload; updates, moves and deletes them', async () => {

@@ -1,6 +1,7 @@
 import { decodePageCursor, encodePageCursor } from '../../documents/cursor.ts';
 import type { DocumentItem, Drive, ItemPage, Permission, SharedLink } from '../../documents/model.ts';
 import { json, ok, upstreamError } from '../../documents/upstream.ts';
+import { attachment } from '../../documents/disposition.ts';
 import { TetherError } from '../../errors.ts';
 import { FragmentReader, fragmentRanges, readAll } from '../../documents/chunks.ts';
 import type { ItemRef } from '../../documents/ids.ts';
@@ -33,6 +34,21 @@ export interface DriveFile {
 }
 
 const FOLDER = 'application/vnd.google-apps.folder';
+const GOOGLE_APPS = 'application/vnd.google-apps.';
+
+/**
+ * Google-native files (Docs Editors) have no bytes of their own: `GET …/content` exports them with
+ * Drive's files.export to the matching Office format (a Drawing to PDF). Their DocumentItem shows
+ * that format's `mimeType` (the native type is under `provider.mimeType`) and `size: null`, since
+ * the export's size is known only once it is made. Other Google-native types (Forms, Sites,
+ * shortcuts, …) cannot be downloaded.
+ */
+export const GOOGLE_EXPORTS: Record<string, { mimeType: string; extension: string }> = {
+  'application/vnd.google-apps.document': { mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', extension: 'docx' },
+  'application/vnd.google-apps.spreadsheet': { mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', extension: 'xlsx' },
+  'application/vnd.google-apps.presentation': { mimeType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', extension: 'pptx' },
+  'application/vnd.google-apps.drawing': { mimeType: 'application/pdf', extension: 'pdf' },
+};
 const FILE_FIELDS = 'id,name,mimeType,size,parents,driveId,webViewLink,createdTime,modifiedTime,owners(displayName,emailAddress),lastModifyingUser(displayName,emailAddress),md5Checksum,sha1Checksum,sha256Checksum,hasThumbnail,shared,iconLink,version';
 const DRIVE_MAX_PAGE = 1000;
 
@@ -54,9 +70,10 @@ export function mapDriveFile(file: DriveFile, includeProvider = false): Document
     id: file.id,
     name: file.name,
     kind: file.mimeType === FOLDER ? 'folder' : 'file',
-    mimeType: file.mimeType === FOLDER ? null : (file.mimeType ?? null),
-    // Drive sends int64 sizes as strings; Google Docs have none.
-    size: file.size === undefined ? null : Number(file.size),
+    mimeType: file.mimeType === FOLDER ? null : (GOOGLE_EXPORTS[file.mimeType ?? '']?.mimeType ?? file.mimeType ?? null),
+    // Drive sends int64 sizes as strings. A Google-native file's size (if Drive gives one) is not
+    // that of its export, so it is left out.
+    size: file.size === undefined || file.mimeType?.startsWith(GOOGLE_APPS) ? null : Number(file.size),
     parentId: file.parents?.[0] ?? null,
     driveId: file.driveId ?? null,
     webUrl: file.webViewLink ?? null,
@@ -126,6 +143,15 @@ async function listFiles(ctx: ProviderContext, q: string, options: { cursor: str
     }),
   );
   return { items: page.files.map((f) => mapDriveFile(f)), nextCursor: page.nextPageToken ? encodePageCursor({ t: page.nextPageToken }) : null };
+}
+
+function notDownloadable(what: string): TetherError {
+  return new TetherError(422, 'not_downloadable', `This item is ${what}; it has no content to download.`);
+}
+
+/** `Roadmap` → `Roadmap.docx`; a name that already ends in the extension keeps it. */
+function withExtension(name: string, extension: string): string {
+  return name.toLowerCase().endsWith(`.${extension}`) ? name : `${name}.${extension}`;
 }
 
 export const googleDocuments: DocumentsApi = {
@@ -210,14 +236,27 @@ export const googleDocuments: DocumentsApi = {
     return ok(await ctx.download(link, { contentHosts: GOOGLE_CONTENT_HOSTS }));
   },
 
+  /**
+   * Binary files: `alt=media`, with the Range passed through. Google-native files: files.export to
+   * the matching Office format (GOOGLE_EXPORTS), with a Content-Disposition naming the file with
+   * that extension. Exports are made on request and Drive serves them whole, so a Range is ignored
+   * there: the answer is 200 with the whole file and `Accept-Ranges: none` (RFC 9110 §14.2 lets a
+   * server ignore Range). Drive exports at most 10 MB; a larger one is 413 `too_large`.
+   */
   async content(ctx, ref, range) {
-    return ok(
-      await ctx.download(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, {
-        query: { alt: 'media', supportsAllDrives: true },
-        contentHosts: GOOGLE_CONTENT_HOSTS,
-        ...(range && { headers: { range } }),
-      }),
-    );
+    const path = `/drive/v3/files/${encodeURIComponent(ref.itemId)}`;
+    const file = await json<{ name: string; mimeType?: string }>(await ctx.api(path, { query: { fields: 'name,mimeType', supportsAllDrives: true } }));
+    const mimeType = file.mimeType ?? '';
+    if (!mimeType.startsWith(GOOGLE_APPS)) {
+      return ok(await ctx.download(path, { query: { alt: 'media', supportsAllDrives: true }, contentHosts: GOOGLE_CONTENT_HOSTS, ...(range && { headers: { range } }) }));
+    }
+    const format = GOOGLE_EXPORTS[mimeType];
+    if (!format) throw notDownloadable(mimeType === FOLDER ? 'a folder' : 'a Google item Drive cannot export');
+    const exported = await ok(await ctx.download(`${path}/export`, { query: { mimeType: format.mimeType }, contentHosts: GOOGLE_CONTENT_HOSTS }));
+    const headers = new Headers({ 'content-type': format.mimeType, 'content-disposition': attachment(withExtension(file.name, format.extension)), 'accept-ranges': 'none' });
+    const length = exported.headers.get('content-length');
+    if (length) headers.set('content-length', length);
+    return new Response(exported.body, { status: 200, headers });
   },
 
   async resolveSharedLink(ctx, link) {

@@ -42,11 +42,14 @@ export function project(value: Record<string, unknown>, tree: FieldTree, known?:
 
 export const bool = (req: SbRequest, name: string) => req.query.get(name) === 'true';
 
-/** Files.get-style lookup: shared-drive items are invisible without supportsAllDrives=true. */
-export function findFile(ctx: DriveContext, req: SbRequest, caller: GCaller, rawId: string): GFile | SbResponse {
+/**
+ * Files.get-style lookup: shared-drive items are invisible without supportsAllDrives=true — for the
+ * methods that have that parameter (`allDrives`: files.export has none and finds them regardless).
+ */
+export function findFile(ctx: DriveContext, req: SbRequest, caller: GCaller, rawId: string, options: { allDrives?: boolean } = {}): GFile | SbResponse {
   const id = rawId === 'root' ? caller.user.rootId : rawId;
   const file = ctx.store.files.get(id);
-  if (!file || !canSee(ctx, caller, file) || (file.driveId && !bool(req, 'supportsAllDrives') && !bool(req, 'supportsTeamDrives'))) return DRIVE.notFound(rawId);
+  if (!file || !canSee(ctx, caller, file) || (file.driveId && !options.allDrives && !bool(req, 'supportsAllDrives') && !bool(req, 'supportsTeamDrives'))) return DRIVE.notFound(rawId);
   return file;
 }
 

@@ -19,7 +19,14 @@ export const EXPORT_FORMATS: Record<string, Record<string, string>> = {
     'text/plain': 'txt',
     'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
   },
+  'application/vnd.google-apps.drawing': {
+    [PDF]: 'pdf',
+    'image/png': 'png',
+  },
 };
+
+/** Drive's limit on exported content ("limited to 10 MB", files.export in the discovery document). */
+export const EXPORT_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const FEED: Record<string, string> = {
   'application/vnd.google-apps.document': 'documents',
@@ -32,7 +39,9 @@ export function exportLinks(file: GFile): Record<string, string> | undefined {
   const formats = EXPORT_FORMATS[file.mimeType];
   if (!formats) return undefined;
   const out: Record<string, string> = {};
-  for (const [mime, ext] of Object.entries(formats)) out[mime] = `https://docs.google.com/feeds/download/${FEED[file.mimeType]}/export/Export?id=${file.id}&exportFormat=${ext}`;
+  for (const [mime, ext] of Object.entries(formats)) {
+    out[mime] = FEED[file.mimeType] ? `https://docs.google.com/feeds/download/${FEED[file.mimeType]}/export/Export?id=${file.id}&exportFormat=${ext}` : `https://docs.google.com/drawings/d/${file.id}/export/${ext}`;
+  }
   return out;
 }
 

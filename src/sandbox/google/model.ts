@@ -133,6 +133,8 @@ export function webViewLink(file: GFile): string {
       return `https://docs.google.com/spreadsheets/d/${file.id}/edit?usp=drivesdk`;
     case 'application/vnd.google-apps.presentation':
       return `https://docs.google.com/presentation/d/${file.id}/edit?usp=drivesdk`;
+    case 'application/vnd.google-apps.drawing':
+      return `https://docs.google.com/drawings/d/${file.id}/edit?usp=drivesdk`;
     default:
       return `https://drive.google.com/file/d/${file.id}/view?usp=drivesdk`;
   }

@@ -54,6 +54,12 @@ export interface GFile {
   ownerId?: string;
   content?: Buffer;
   lazyContent?: () => Buffer;
+  /**
+   * The body of a Docs Editors file, as plain text (the sandbox's stand-in for the document;
+   * spreadsheets: one row per line, cells separated by tabs). Exports render it; without it they
+   * render the title and a line naming the kind and version.
+   */
+  text?: string;
   image?: { width: number; height: number; seed: number };
   description?: string;
   starred: boolean;
@@ -188,6 +194,7 @@ function seedMyDrive(store: GStore, user: GUser, large: boolean): void {
   file('Roadmap', y2026.id, 'application/vnd.google-apps.document');
   file('Budget 2026', y2026.id, 'application/vnd.google-apps.spreadsheet');
   file('Kickoff Deck', projects.id, 'application/vnd.google-apps.presentation');
+  file('Org Chart', y2026.id, 'application/vnd.google-apps.drawing');
   file('meeting-notes.txt', projects.id, 'text/plain', Buffer.from(`Meeting notes of ${user.displayName}\n`));
   file('contract.pdf', projects.id, 'application/pdf', Buffer.from('%PDF-1.4\n% sandbox contract\n'));
   const photos = folder('Photos', user.rootId);

@@ -28,7 +28,7 @@ export function itemRef(open: OpenConnection, itemId: string): ItemRef {
 
 /** Streams a provider's answer body to the caller with the headers that matter for bytes. */
 export function streamBytes(reply: FastifyReply, upstream: Response, cacheControl: string): FastifyReply {
-  for (const header of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'accept-ranges']) {
+  for (const header of ['content-type', 'content-length', 'content-range', 'content-disposition', 'etag', 'last-modified', 'accept-ranges']) {
     const value = upstream.headers.get(header);
     if (value) void reply.header(header, value);
   }
