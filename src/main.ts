@@ -17,6 +17,7 @@ import { ConnectService } from './services/connect.ts';
 import { ConnectionsService } from './services/connections.ts';
 import { DocumentsService } from './services/documents.ts';
 import { configureTransferReclaim } from './documents/reclaim.ts';
+import { ProxyService } from './services/proxy.ts';
 import { TokenCustody } from './services/tokenCustody.ts';
 import { OAuthClients } from './services/oauthClients.ts';
 import { createOutboundFetch, readCaFile } from './outbound/fetch.ts';
@@ -75,7 +76,8 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
     const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds });
     configureTransferReclaim(config.documents.reclaimEveryMiB * 1024 * 1024);
-    const documents = new DocumentsService({ connections, providerApps, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
+    const documents = new DocumentsService({ connections, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
+    const proxy = new ProxyService({ connections, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, limits: config.proxy, publicUrl: config.publicUrl });
     const connect = new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) });
     const providerAppSetup = new ProviderAppSetup({ db, vault, connect, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, logger: logger.child({ component: 'provider-apps' }) });
     const services: Services = {
@@ -93,6 +95,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       connections,
       custody,
       documents,
+      proxy,
       connect,
       providerAppSetup,
       webhooks,

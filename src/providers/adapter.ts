@@ -4,7 +4,8 @@ import type { ParsedSharedLink } from '../documents/sharedLinks.ts';
 
 export interface ApiRequest {
   method?: string;
-  query?: Record<string, string | number | boolean | undefined>;
+  /** Parameters to encode; or a string: an already-encoded, validated query used as is (the proxy). */
+  query?: Record<string, string | number | boolean | undefined> | string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
 }

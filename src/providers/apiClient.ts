@@ -182,6 +182,7 @@ export function apiUrl(base: URL, path: string, query: ApiRequest['query'] = {})
   }
   const url = new URL(`${base.href.replace(/\/$/, '')}${path}`);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw new Error('provider URL left the API base');
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  if (typeof query === 'string') url.search = query;
+  else for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
   return url;
 }

@@ -1,16 +1,11 @@
 import type { Connection, ProviderApp } from '../db/schema.ts';
 import { TetherError } from '../errors.ts';
-import type { OutboundFetch } from '../outbound/fetch.ts';
 import type { DocumentsApi, DocumentsWriteApi, ProviderContext } from '../providers/adapter.ts';
-import { createProviderContext, type RetryPolicy } from '../providers/apiClient.ts';
 import type { ProviderId } from '../providers/definition.ts';
 import { googleDocuments, googleDocumentsWrite } from '../providers/google/documents.ts';
 import { microsoftDocuments, microsoftDocumentsWrite } from '../providers/microsoft/documents.ts';
-import type { EndpointProfiles } from '../providers/profiles.ts';
-import type { ConnectionsService } from './connections.ts';
 import type { UserPrincipal } from './context.ts';
-import type { ProviderAppsService } from './providerApps.ts';
-import type { TokenCustody } from './tokenCustody.ts';
+import { connectionContext, loadConnection, type ProviderCallDeps } from './providerContext.ts';
 
 const adapters: Partial<Record<ProviderId, { read: DocumentsApi; write: DocumentsWriteApi }>> = {
   microsoft: { read: microsoftDocuments, write: microsoftDocumentsWrite },
@@ -32,34 +27,17 @@ export interface OpenConnection {
  * profile API with a token from custody, refreshed once on a 401.
  */
 export class DocumentsService {
-  private readonly deps: {
-    connections: ConnectionsService;
-    providerApps: ProviderAppsService;
-    custody: TokenCustody;
-    profiles: EndpointProfiles;
-    fetch: OutboundFetch;
-    retry: RetryPolicy;
-  };
+  private readonly deps: ProviderCallDeps;
 
-  constructor(deps: DocumentsService['deps']) {
+  constructor(deps: ProviderCallDeps) {
     this.deps = deps;
   }
 
   async open(principal: UserPrincipal, connectionId: string, signal?: AbortSignal): Promise<OpenConnection> {
-    const connection = await this.deps.connections.get(principal, connectionId);
-    const app = await this.deps.providerApps.get(principal.orgId, connection.provider_app_id);
+    const { connection, app } = await loadConnection(this.deps, principal, connectionId);
     const pair = adapters[app.provider];
     if (!pair) throw new TetherError(422, 'not_applicable', 'This connection has no documents (it is not a Microsoft or Google connection).');
-    const endpoints = this.deps.profiles.resolve(app.provider, app.profile, app.tenant ?? undefined);
-    let current: string | undefined;
-    const ctx = createProviderContext({
-      apiBaseUrl: endpoints.apiBaseUrl,
-      fetch: this.deps.fetch,
-      retry: this.deps.retry,
-      ...(signal && { signal }),
-      accessToken: async () => (current = await this.deps.custody.accessToken(connection, app)),
-      onUnauthorized: async () => current !== undefined && (await this.deps.custody.afterUnauthorized(connection, app, current)) !== undefined,
-    });
+    const { ctx } = connectionContext(this.deps, connection, app, signal ? { signal } : {});
     return { connection, app, provider: app.provider, read: pair.read, write: pair.write, ctx };
   }
 }
