@@ -42,11 +42,14 @@ export const redactedPaths = [
 
 /**
  * The request URL as logged. The OAuth callback's query holds the authorization code and state, and
- * a connect link's path holds its single-use token: neither is ever written to a log line.
+ * a connect link's path holds its single-use token: neither is ever written to a log line. Nor is
+ * the query of a proxied request.
  */
 export function loggableUrl(url: string): string {
   if (url.startsWith('/oauth/callback')) return url.includes('?') ? '/oauth/callback?[redacted]' : url;
   if (url.startsWith('/connect/')) return '/connect/[redacted]';
+  // A proxied request's query is the provider's, and may carry anything a caller puts there.
+  if (/^\/api\/v1\/connections\/[^/?]+\/proxy\//.test(url) && url.includes('?')) return `${url.slice(0, url.indexOf('?'))}?[redacted]`;
   return url;
 }
 

@@ -35,6 +35,9 @@ const PARAM_VALUES: Record<string, (org: OrgFixture) => string[]> = {
   itemId: () => ['1AbCdEf0123456789'],
 };
 
+/** What a route's trailing wildcard (`/proxy/*`) is filled with: a provider-side path. */
+const WILDCARD_VALUE = 'people/me';
+
 /** Parameters that name provider-side objects: never "B's" on their own, never randomised. */
 const PROVIDER_SIDE_PARAMS = new Set(['itemId']);
 
@@ -69,6 +72,11 @@ const BODIES: Record<string, unknown> = {
   'PATCH /api/v1/connections/:connectionId/items/:itemId': { name: 'Probe.docx' },
   'POST /api/v1/connections/:connectionId/items': null,
   'PUT /api/v1/connections/:connectionId/items/:itemId/content': null,
+  // The proxy forwards any body as bytes; the connection is checked first (404 for B's).
+  'POST /api/v1/connections/:connectionId/proxy/*': { probe: true },
+  'PUT /api/v1/connections/:connectionId/proxy/*': { probe: true },
+  'PATCH /api/v1/connections/:connectionId/proxy/*': { probe: true },
+  'DELETE /api/v1/connections/:connectionId/proxy/*': null,
   'POST /api/v1/webhooks': { url: 'https://hooks.example.com/probe', events: ['connection.created'] },
   'PATCH /api/v1/webhooks/:webhookId': { description: 'Probe' },
 };
@@ -100,7 +108,7 @@ function callersOf(org: OrgFixture): Caller[] {
 
 const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 const paramNames = (url: string) => [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
-const fill = (url: string, values: Record<string, string>) => url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => values[name]!);
+const fill = (url: string, values: Record<string, string>) => url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => values[name]!).replace(/\/\*$/, `/${WILDCARD_VALUE}`);
 const outcome = (res: Response) => ({ status: res.status, body: res.body });
 
 describe('access control across orgs (every route)', () => {

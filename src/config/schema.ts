@@ -112,6 +112,17 @@ export const configSchema = z.strictObject({
       reclaimEveryMiB: z.coerce.number().int().min(0).max(4096).default(16),
     })
     .prefault({}),
+  /** The restricted proxy /api/v1/connections/{id}/proxy/<path> (README "Provider API proxy"). */
+  proxy: z
+    .strictObject({
+      /** Largest request body forwarded, in bytes (buffered, so that a refresh can resend it). */
+      maxRequestBytes: z.coerce.number().int().min(0).max(256 * 1024 ** 2).default(10 * 1024 ** 2),
+      /** Largest response body passed back, in bytes (streamed). */
+      maxResponseBytes: z.coerce.number().int().min(1).default(50 * 1024 ** 2),
+      /** Total time for one proxied request: refresh, retries, waits and the whole response body. */
+      timeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    })
+    .prefault({}),
   /** The provider sandbox inside `npm start` (README "Provider sandbox"). */
   sandbox: z
     .strictObject({
@@ -220,6 +231,9 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_DOCUMENTS_MAX_WAIT_SECONDS', ['documents', 'maxWaitSeconds']],
   ['TETHER_DOCUMENTS_MAX_UPLOAD_BYTES', ['documents', 'maxUploadBytes']],
   ['TETHER_DOCUMENTS_RECLAIM_EVERY_MIB', ['documents', 'reclaimEveryMiB']],
+  ['TETHER_PROXY_MAX_REQUEST_BYTES', ['proxy', 'maxRequestBytes']],
+  ['TETHER_PROXY_MAX_RESPONSE_BYTES', ['proxy', 'maxResponseBytes']],
+  ['TETHER_PROXY_TIMEOUT_MS', ['proxy', 'timeoutMs']],
   ['TETHER_WEBHOOKS_ALLOW_PRIVATE_TARGETS', ['webhooks', 'allowPrivateTargets']],
   ['TETHER_WEBHOOKS_TIMEOUT_MS', ['webhooks', 'timeoutMs']],
   ['TETHER_WEBHOOKS_MAX_ATTEMPTS', ['webhooks', 'maxAttempts']],

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export type Metrics = ReturnType<typeof createMetrics>;
+
 /** Prometheus metrics of one Tether instance (its own registry, so several can live in one process). */
 export function createMetrics(queueDepth: () => Promise<number>) {
   const registry = new Registry();
@@ -11,6 +13,13 @@ export function createMetrics(queueDepth: () => Promise<number>) {
     help: 'HTTP request latency by route.',
     labelNames,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  // Never the path or query: they hold provider ids and, in queries, possibly secrets.
+  const proxyRequests = new Counter({
+    name: 'tether_proxy_requests_total',
+    help: 'Requests through the provider API proxy, by provider, method and the status answered.',
+    labelNames: ['provider', 'method', 'status'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -27,6 +36,9 @@ export function createMetrics(queueDepth: () => Promise<number>) {
       const labels = { method, route, status: String(status) };
       requests.inc(labels);
       duration.observe(labels, seconds);
+    },
+    observeProxy(provider: string, method: string, status: number): void {
+      proxyRequests.inc({ provider, method, status: String(status) });
     },
   };
 }

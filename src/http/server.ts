@@ -96,6 +96,7 @@ export async function buildServer(services: Services): Promise<{ app: App; route
     closing = true;
   });
   const metrics = createMetrics(services.queueDepth);
+  app.decorate('metrics', metrics);
   app.addHook('onRequest', accessHook(services.auth, new URL(config.publicUrl).origin));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

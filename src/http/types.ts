@@ -11,6 +11,8 @@ import type { ProviderAppSetup } from '../services/providerAppSetup.ts';
 import type { ConnectService } from '../services/connect.ts';
 import type { ConnectionsService } from '../services/connections.ts';
 import type { DocumentsService } from '../services/documents.ts';
+import type { ProxyService } from '../services/proxy.ts';
+import type { Metrics } from './metrics.ts';
 import type { TokenCustody } from '../services/tokenCustody.ts';
 import type { WebhooksService } from '../services/webhooks.ts';
 import type { ApiKeysService } from '../services/apiKeys.ts';
@@ -35,6 +37,10 @@ export type Access = 'public' | 'operator' | 'member' | 'admin';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+  }
+  interface FastifyInstance {
+    /** This instance's Prometheus metrics (routes that count something of their own). */
+    metrics: Metrics;
   }
   interface FastifyRequest {
     principal: Principal | undefined;
@@ -64,6 +70,8 @@ export interface Services {
   /** Access tokens, refreshed single-flight; never returned by the API. */
   custody: TokenCustody;
   documents: DocumentsService;
+  /** The restricted proxy to a connection's provider API. */
+  proxy: ProxyService;
   /** Webhooks to host apps; `webhooks.emit(tx, event)` raises an event (see services/webhooks.ts). */
   webhooks: WebhooksService;
   /** Reports readiness problems (database, migrations, key service); empty when ready. */

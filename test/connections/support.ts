@@ -31,8 +31,13 @@ export interface ConnectEnv {
   stop(): Promise<void>;
 }
 
-/** `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's; `tetherEnv`: more settings for the Tether under test. */
-export async function startConnectEnv(options: { profiles?: Record<string, unknown>; scopePresets?: Partial<Record<ProviderId, string>>; tetherEnv?: Record<string, string> } = {}): Promise<ConnectEnv> {
+/**
+ * `profiles`: extra operator profiles (e.g. a test authority) beside the sandbox's — or a function
+ * that makes them from the running sandbox; `tetherEnv`: more settings for the Tether under test.
+ */
+export async function startConnectEnv(
+  options: { profiles?: Record<string, unknown> | ((sb: Sandbox) => Record<string, unknown>); scopePresets?: Partial<Record<ProviderId, string>>; tetherEnv?: Record<string, string> } = {},
+): Promise<ConnectEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-connect-'));
   const sb = await startSandbox({ dataDir: join(dir, 'sandbox') });
   const caFile = join(dir, 'sandbox-ca.pem');
@@ -51,7 +56,7 @@ export async function startConnectEnv(options: { profiles?: Record<string, unkno
           google: endpoints('google'),
           webex: endpoints('webex'),
         },
-        ...options.profiles,
+        ...(typeof options.profiles === 'function' ? options.profiles(sb) : options.profiles),
       },
     }),
   );

@@ -13,6 +13,7 @@ import { getConnection } from './connections/getConnection.ts';
 import { getConnectionByHandle } from './connections/getConnectionByHandle.ts';
 import { listConnections } from './connections/listConnections.ts';
 import { patchConnection } from './connections/patchConnection.ts';
+import { proxyRequest } from './connections/proxyRequest.ts';
 import { postLogin } from './auth/postLogin.ts';
 import { postLogout } from './auth/postLogout.ts';
 import { deleteGroup } from './groups/deleteGroup.ts';
@@ -65,7 +66,7 @@ export const routes: readonly Route[] = [
   listAuditEvents,
   listProviders, listProviderApps, postProviderApp, getProviderApp, patchProviderApp, deleteProviderApp, postProviderAppVerify, postProviderAppReconfigure,
   postConnectSession, getConnect, getOAuthCallback,
-  listConnections, getConnection, getConnectionByHandle, patchConnection, deleteConnection,
+  listConnections, getConnection, getConnectionByHandle, patchConnection, deleteConnection, proxyRequest,
   listWebhooks, postWebhook, getWebhook, patchWebhook, deleteWebhook, postWebhookSecret, postWebhookTest, listWebhookDeliveries,
   ...documentRoutes,
 ];
