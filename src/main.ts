@@ -74,7 +74,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const clients = new OAuthClients(profiles, providerApps, outbound.fetch);
     const webhooks = new WebhooksService(db, vault, config.webhooks);
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
-    const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds });
+    const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds, maxCached: config.tokens.cacheSize });
     configureTransferReclaim(config.documents.reclaimEveryMiB * 1024 * 1024);
     const documents = new DocumentsService({ connections, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
     const proxy = new ProxyService({ connections, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, limits: config.proxy, publicUrl: config.publicUrl });

@@ -99,6 +99,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Refresh an access token this long before it expires. */
       refreshMarginSeconds: z.coerce.number().int().min(0).max(3600).default(300),
+      /** Access tokens kept decrypted in memory (per instance, oldest dropped first); 0 = decrypt from the row on every call. */
+      cacheSize: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
     })
     .prefault({}),
   /** The documents API (README "Documents"). */
@@ -228,6 +230,7 @@ export const envMapping: ReadonlyArray<readonly [env: string, path: readonly str
   ['TETHER_EXTRA_CA_FILE', ['outbound', 'extraCaFile']],
   ['TETHER_SANDBOX', ['sandbox', 'mode']],
   ['TETHER_TOKEN_REFRESH_MARGIN_SECONDS', ['tokens', 'refreshMarginSeconds']],
+  ['TETHER_TOKEN_CACHE_SIZE', ['tokens', 'cacheSize']],
   ['TETHER_DOCUMENTS_MAX_WAIT_SECONDS', ['documents', 'maxWaitSeconds']],
   ['TETHER_DOCUMENTS_MAX_UPLOAD_BYTES', ['documents', 'maxUploadBytes']],
   ['TETHER_DOCUMENTS_RECLAIM_EVERY_MIB', ['documents', 'reclaimEveryMiB']],

@@ -59,6 +59,7 @@ export class TokenCustody {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<Cached>>();
 
+  /** `maxCached`: access tokens kept in memory (config `tokens.cacheSize`); 0 turns the cache off. */
   constructor(deps: { db: Db; vault: Vault; clients: OAuthClients; webhooks: WebhooksService; logger: Logger; refreshMarginSeconds: number; maxCached?: number }) {
     this.db = deps.db;
     this.vault = deps.vault;
@@ -134,6 +135,8 @@ export class TokenCustody {
   }
 
   private remember(id: string, entry: Cached): Cached {
+    // A cache of size 0 is off: every call decrypts the token from its row.
+    if (this.maxCached === 0) return entry;
     if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(id, entry);
     return entry;
