@@ -86,7 +86,8 @@ const BODIES: Record<string, unknown> = {
  * and the connect link, whose 256-bit token is the capability — an unknown, used or expired token gets
  * one and the same page, and a valid one only a redirect to the provider (test/connections).
  */
-const PUBLIC_ROUTES_WITH_PARAMS = new Set(['GET /docs/static/*', 'GET /connect/:token']);
+// /oauth/callback/:appId: the app id is only compared with the app of the session the state names.
+const PUBLIC_ROUTES_WITH_PARAMS = new Set(['GET /docs/static/*', 'GET /connect/:token', 'GET /oauth/callback/:appId']);
 
 /** The list routes an org admin reads; none may ever show another org's objects. */
 const LIST_ROUTES = ['/api/v1/users', '/api/v1/groups', '/api/v1/api-keys', '/api/v1/audit-events', '/api/v1/webhooks'];
