@@ -88,7 +88,7 @@ export async function buildServer(services: Services): Promise<{ app: App; route
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => namedWildcards(jsonSchemaTransformObject(input) as OpenApiDocument),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
@@ -124,4 +124,28 @@ export async function buildServer(services: Services): Promise<{ app: App; route
   for (const route of routes) route(app, services);
   await app.ready();
   return { app, routes: registered };
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: Array<{ in: string; name: string; description?: string }> }>> };
+
+/** Fastify's wildcard (`/proxy/*`) appears in OpenAPI as a path parameter named `path`, not `*`. */
+function namedWildcards(doc: OpenApiDocument): OpenApiDocument {
+  if (!doc.paths) return doc;
+  const paths: NonNullable<OpenApiDocument['paths']> = {};
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    if (!path.includes('{*}')) {
+      paths[path] = operations;
+      continue;
+    }
+    for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in === 'path' && parameter.name === '*') {
+          parameter.name = 'path';
+          parameter.description ??= "The rest of the URL: a path below the provider's API base, with its query string.";
+        }
+      }
+    }
+    paths[path.replace('{*}', '{path}')] = operations;
+  }
+  return { ...doc, paths };
 }
