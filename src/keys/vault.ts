@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/database.ts';
+import type { Db, Queryable } from '../db/database.ts';
 import type { DataKey } from '../db/schema.ts';
 import { errors, TetherError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
@@ -52,17 +52,23 @@ export class Vault {
     this.logger = options.logger;
   }
 
-  async encryptField(ctx: FieldContext, plaintext: string | Buffer): Promise<Buffer> {
+  /**
+   * `db`: inside a transaction, pass it — a data key that is not in memory is then read on the
+   * transaction's connection, never on a second one from the pool (a caller holding a pool
+   * connection while waiting for another can stall the whole pool under load).
+   */
+  async encryptField(ctx: FieldContext, plaintext: string | Buffer, db?: Queryable): Promise<Buffer> {
     assertContext(ctx);
-    const key = await this.currentKey(ctx.orgId, ctx.purpose);
+    const key = await this.currentKey(ctx.orgId, ctx.purpose, db);
     return sealField(ctx, key.ref, typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext);
   }
 
-  async decryptField(ctx: FieldContext, ciphertext: Buffer): Promise<Buffer> {
+  /** `db`: as for encryptField. */
+  async decryptField(ctx: FieldContext, ciphertext: Buffer, db?: Queryable): Promise<Buffer> {
     assertContext(ctx);
     const parsed = parseField(ciphertext);
     if (!parsed.ok) throw this.failure(ctx, `ciphertext ${parsed.reason.replace('_', ' ')}`);
-    const key = await this.keyById(parsed.dataKeyId);
+    const key = await this.keyById(parsed.dataKeyId, db);
     // A ciphertext pointing at another org's or purpose's key was moved here: refuse before trying it.
     if (!key || key.orgId !== ctx.orgId || key.purpose !== ctx.purpose) throw this.failure(ctx, 'no data key of this org and purpose');
     const plaintext = openField(ctx, key.ref, ciphertext);
@@ -70,8 +76,8 @@ export class Vault {
     return plaintext;
   }
 
-  async decryptText(ctx: FieldContext, ciphertext: Buffer): Promise<string> {
-    return (await this.decryptField(ctx, ciphertext)).toString('utf8');
+  async decryptText(ctx: FieldContext, ciphertext: Buffer, db?: Queryable): Promise<string> {
+    return (await this.decryptField(ctx, ciphertext, db)).toString('utf8');
   }
 
   /** Drops every unwrapped data key from memory (not zeroed: a call in flight may still hold one). */
@@ -86,24 +92,26 @@ export class Vault {
     return errors.decryptionFailed(new Error(reason));
   }
 
-  private async currentKey(orgId: string, purpose: Purpose): Promise<CachedKey> {
+  private async currentKey(orgId: string, purpose: Purpose, db: Queryable | undefined): Promise<CachedKey> {
     const id = this.latest.get(`${orgId}/${purpose}`);
     const cached = id ? this.fresh(id) : undefined;
     if (cached) return cached;
-    return this.singleFlight(`latest:${orgId}/${purpose}`, async () => {
-      const row = (await dataKeysRepository.findLatest(this.db, orgId, purpose)) ?? (await this.createKey(orgId, purpose));
-      return this.remember(row, { latest: true });
+    return this.singleFlight(`latest:${orgId}/${purpose}`, db, async (on) => {
+      // A new key is always created on the pool, committed at once: ciphertexts of other callers
+      // may use it before this caller's transaction ends (or rolls back).
+      const row = (await dataKeysRepository.findLatest(on, orgId, purpose)) ?? (await this.createKey(orgId, purpose));
+      return this.remember(row, { latest: true }, on);
     });
   }
 
-  private async keyById(id: string): Promise<CachedKey | undefined> {
+  private async keyById(id: string, db: Queryable | undefined): Promise<CachedKey | undefined> {
     const cached = this.fresh(id);
     if (cached) return cached;
     try {
-      return await this.singleFlight(`id:${id}`, async () => {
-        const row = await dataKeysRepository.findById(this.db, id);
+      return await this.singleFlight(`id:${id}`, db, async (on) => {
+        const row = await dataKeysRepository.findById(on, id);
         if (!row) throw new DataKeyMissing();
-        return this.remember(row, { latest: false });
+        return this.remember(row, { latest: false }, on);
       });
     } catch (err) {
       if (err instanceof DataKeyMissing) return undefined;
@@ -126,7 +134,7 @@ export class Vault {
   }
 
   /** Unwraps a data key and caches it; `latest` when it is the one new ciphertexts of its org and purpose use. */
-  private async remember(row: DataKey, options: { latest: boolean }): Promise<CachedKey> {
+  private async remember(row: DataKey, options: { latest: boolean }, db: Queryable): Promise<CachedKey> {
     const context = { orgId: row.org_id, purpose: row.purpose, dataKeyId: row.id };
     let key: Buffer;
     try {
@@ -135,7 +143,7 @@ export class Vault {
       // A rewrap may have moved the key to a new KEK version (and the old one been retired) after
       // we read the row: read it again once before calling it unreadable.
       if (!(err instanceof TetherError && err.code === 'decryption_failed')) throw err;
-      const again = await dataKeysRepository.findById(this.db, row.id);
+      const again = await dataKeysRepository.findById(db, row.id);
       if (!again || again.kek_version === row.kek_version) throw err;
       key = await this.keys.unwrap(context, again.kek_version, again.wrapped_key);
     }
@@ -167,10 +175,16 @@ export class Vault {
     return undefined;
   }
 
-  private singleFlight(name: string, load: () => Promise<CachedKey>): Promise<CachedKey> {
+  /**
+   * Concurrent loads of one key on the pool are shared. A caller in a transaction loads on its own
+   * connection and shares with no one: waiting for a load on the pool while holding a pool
+   * connection is what must never happen.
+   */
+  private singleFlight(name: string, db: Queryable | undefined, load: (on: Queryable) => Promise<CachedKey>): Promise<CachedKey> {
+    if (db !== undefined && db !== this.db) return load(db);
     let pending = this.inflight.get(name);
     if (!pending) {
-      pending = load().finally(() => this.inflight.delete(name));
+      pending = load(this.db).finally(() => this.inflight.delete(name));
       this.inflight.set(name, pending);
     }
     return pending;

@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/database.ts';
 import type { ProviderApp } from '../db/schema.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { OAuthClient } from '../oauth/flow.ts';
@@ -36,10 +37,11 @@ export class OAuthClients {
 
   /**
    * For token requests. A Microsoft tenant given as a domain is resolved to its tenant id first, so
-   * the ID token's `tid` is always compared with the app's tenant.
+   * the ID token's `tid` is always compared with the app's tenant. `db`: the caller's transaction,
+   * if it holds one (the secret's data key is then read on it).
    */
-  async withSecret(app: ProviderApp): Promise<OAuthClient> {
-    const client = this.build(app, await this.providerApps.clientSecretOf(app));
+  async withSecret(app: ProviderApp, db?: Queryable): Promise<OAuthClient> {
+    const client = this.build(app, await this.providerApps.clientSecretOf(app, db));
     if (app.tenant && !isTenantId(app.tenant) && client.endpoints.issuer.includes('{tenantid}')) {
       client.tenantId = await this.tenantIdOf(client.endpoints, app.tenant);
     }

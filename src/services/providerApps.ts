@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import type { Db, Queryable } from '../db/database.ts';
 import type { ProviderApp } from '../db/schema.ts';
 import { errors, TetherError } from '../errors.ts';
 import type { Vault } from '../keys/index.ts';
@@ -123,9 +123,9 @@ export class ProviderAppsService {
     });
   }
 
-  /** The client secret, for the OAuth flows only. */
-  clientSecretOf(app: ProviderApp): Promise<string> {
-    return this.vault.decryptText(secretContext(app.org_id, app.id), app.client_secret);
+  /** The client secret, for the OAuth flows only. `db`: the caller's transaction, if it holds one. */
+  clientSecretOf(app: ProviderApp, db?: Queryable): Promise<string> {
+    return this.vault.decryptText(secretContext(app.org_id, app.id), app.client_secret, db);
   }
 
   private checkTenant(provider: ProviderId, tenant: string | undefined): string | null {
