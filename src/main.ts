@@ -62,9 +62,6 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const keyManagement = new KeyManagement(db, keys, { logger: logger.child({ component: 'keys' }) });
     const vault = new Vault(db, keys, { cacheTtlMs: config.keys.dataKeyCacheSeconds * 1000, logger: logger.child({ component: 'vault' }) });
     const webhookDeliverer = new WebhookDeliverer(db, vault, config.webhooks, logger.child({ component: 'webhooks' }));
-    queue = await startQueue({ pool, logger, auth, keys: keyManagement, webhookDeliverer, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
-    const jobQueue = queue;
-    await queueRewrapIfNeeded(database, keys, logger);
     const profiles = new EndpointProfiles(config.profiles);
     const providerApps = new ProviderAppsService(db, vault, profiles, config.publicUrl, config.connect.redirectUris);
     sandbox = await startEmbeddedSandbox(config, db, logger.child({ component: 'sandbox' }));
@@ -80,6 +77,10 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const proxy = new ProxyService({ connections, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, limits: config.proxy, publicUrl: config.publicUrl });
     const connect = new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) });
     const providerAppSetup = new ProviderAppSetup({ db, vault, connect, custody, profiles, fetch: outbound.fetch, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, logger: logger.child({ component: 'provider-apps' }) });
+    // Workers start once every service their tasks use exists.
+    queue = await startQueue({ pool, logger, auth, keys: keyManagement, webhookDeliverer, custody, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
+    const jobQueue = queue;
+    await queueRewrapIfNeeded(database, keys, logger);
     const services: Services = {
       config,
       logger,

@@ -5,6 +5,7 @@ import * as m0003 from './migrations/0003_provider_apps.ts';
 import * as m0004 from './migrations/0004_connections.ts';
 import * as m0005 from './migrations/0005_webhooks.ts';
 import * as m0006 from './migrations/0006_provider_app_verification.ts';
+import * as m0007 from './migrations/0007_keep_fresh.ts';
 
 /**
  * The ordered list of migrations. Listed explicitly rather than read from the folder, so the set
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_connections': m0004,
   '0005_webhooks': m0005,
   '0006_provider_app_verification': m0006,
+  '0007_keep_fresh': m0007,
 };
 
 export function migrator(db: Kysely<any>): Migrator {

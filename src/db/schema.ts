@@ -251,6 +251,8 @@ export interface ConnectionsTable {
   refresh_token_expires_at: Date | null;
   status: ConnectionStatus;
   status_reason: string | null;
+  /** Long-running work needs the connection until then: the refresh task keeps its access token fresh. */
+  keep_fresh_until: Generated<Date | null>;
   /** Bumped by every update: a refresh that read an older row loses its compare-and-swap. */
   version: Generated<number>;
   created_at: CreatedAt;

@@ -6,6 +6,8 @@ import type { AuthService } from '../services/auth.ts';
 import { purgeExpiredSessionsTask } from './PurgeExpiredSessionsTask.ts';
 import { REWRAP_DATA_KEYS, rewrapDataKeysTask } from './RewrapDataKeysTask.ts';
 import { DELIVER_WEBHOOK, deliverWebhookTask } from './DeliverWebhookTask.ts';
+import { REFRESH_DUE_CONNECTIONS, refreshDueConnectionsTask } from './RefreshDueConnectionsTask.ts';
+import type { TokenCustody } from '../services/tokenCustody.ts';
 import type { WebhookDeliverer } from '../services/webhookDelivery.ts';
 
 /**
@@ -23,12 +25,15 @@ export const crontab = [
   '*/10 * * * * purge_expired_sessions ?fill=1h&max=1',
   // Catch-up for rotations whose job was lost or failed for good; a no-op when all keys are current.
   `17 * * * * ${REWRAP_DATA_KEYS} ?max=1&jobKey=${REWRAP_DATA_KEYS}`,
+  // Tokens that scheduled work needs, and refresh tokens near their expiry (no catch-up: the next run covers it).
+  `*/5 * * * * ${REFRESH_DUE_CONNECTIONS} ?max=1&jobKey=${REFRESH_DUE_CONNECTIONS}`,
 ].join('\n');
 
 export interface TaskDependencies {
   auth: AuthService;
   keys: KeyManagement;
   webhookDeliverer: WebhookDeliverer;
+  custody: TokenCustody;
 }
 
 export function taskList(deps: TaskDependencies): TaskList {
@@ -36,6 +41,7 @@ export function taskList(deps: TaskDependencies): TaskList {
     purge_expired_sessions: purgeExpiredSessionsTask(deps.auth),
     [REWRAP_DATA_KEYS]: rewrapDataKeysTask(deps.keys),
     [DELIVER_WEBHOOK]: deliverWebhookTask(deps.webhookDeliverer),
+    [REFRESH_DUE_CONNECTIONS]: refreshDueConnectionsTask(deps.custody),
   };
 }
 
@@ -65,6 +71,7 @@ export async function startQueue(options: {
   auth: AuthService;
   keys: KeyManagement;
   webhookDeliverer: WebhookDeliverer;
+  custody: TokenCustody;
   concurrency: number;
   enabled: boolean;
 }): Promise<JobQueue> {
@@ -79,7 +86,7 @@ export async function startQueue(options: {
     concurrency: options.concurrency,
     noHandleSignals: true, // Tether's own shutdown stops the runner in order
     pollInterval: 2000,
-    taskList: taskList({ auth: options.auth, keys: options.keys, webhookDeliverer: options.webhookDeliverer }),
+    taskList: taskList({ auth: options.auth, keys: options.keys, webhookDeliverer: options.webhookDeliverer, custody: options.custody }),
     crontab,
     logger: workerLogger(logger),
   });

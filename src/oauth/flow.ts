@@ -136,6 +136,10 @@ export async function refreshTokens(client: OAuthClient, refreshToken: string): 
   const as = authorizationServer(client);
   const oauthClient: oauth.Client = { client_id: client.clientId };
   const response = await call(() => oauth.refreshTokenGrantRequest(as, oauthClient, clientAuth(client), refreshToken, httpOptions(client)));
+  // Overloaded or down (5xx, 429): transient, unlike an OAuth error answer. The caller may retry.
+  if (response.status >= 500 || response.status === 429) {
+    throw new OAuthError(503, 'provider_unreachable', `The provider's token endpoint is unavailable (HTTP ${response.status}).`, { details: { status: response.status } });
+  }
   const issuer = await expectedIdTokenIssuer(client, response);
   const result = await processTokens(() => oauth.processRefreshTokenResponse(authorizationServer(client, issuer), oauthClient, response));
   return toTokenSet(result, client, refreshToken);

@@ -93,6 +93,38 @@ export const connectionsRepository = {
       .returningAll()
       .executeTakeFirst();
   },
+  /**
+   * For the background refresh task (all orgs): active connections with a refresh token whose access
+   * token expires before `accessBefore` while work needs them (keep_fresh_until), or whose refresh
+   * token expires before `refreshBefore` and was not refreshed within the last hour. Soonest first.
+   */
+  dueForRefresh(db: Queryable, due: { accessBefore: Date; refreshBefore: Date; limit: number }): Promise<Connection[]> {
+    const now = new Date();
+    return db
+      .selectFrom('connections')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('refresh_token', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('keep_fresh_until', '>', now), eb('access_token_expires_at', '<', due.accessBefore)]),
+          eb.and([eb('refresh_token_expires_at', '<', due.refreshBefore), eb('updated_at', '<', new Date(now.getTime() - 3_600_000))]),
+        ]),
+      )
+      .orderBy(sql`least(access_token_expires_at, refresh_token_expires_at)`)
+      .limit(due.limit)
+      .execute();
+  },
+  /** Extends (never shortens) how long work needs the connection's token kept fresh. */
+  async keepFresh(db: Queryable, orgId: string, id: string, until: Date): Promise<boolean> {
+    const result = await db
+      .updateTable('connections')
+      .set({ keep_fresh_until: sql<Date>`greatest(coalesce(keep_fresh_until, ${until}), ${until})` })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
   async delete(db: Queryable, orgId: string, id: string): Promise<boolean> {
     const result = await db.deleteFrom('connections').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;

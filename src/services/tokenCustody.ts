@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.ts';
 import type { Connection, ProviderApp } from '../db/schema.ts';
@@ -5,13 +6,26 @@ import { TetherError } from '../errors.ts';
 import { isDecryptionFailure, type Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { refreshTokens, type OAuthClient } from '../oauth/flow.ts';
+import { refreshTokens, type OAuthClient, type TokenSet } from '../oauth/flow.ts';
 import { connectionsRepository } from '../repositories/connections.ts';
+import { providerAppsRepository } from '../repositories/providerApps.ts';
 import { audit } from './audit.ts';
 import { tokenContext } from './connections.ts';
 import type { CallContext } from './context.ts';
 import type { OAuthClients } from './oauthClients.ts';
 import type { WebhooksService } from './webhooks.ts';
+
+/** Token requests that meet a transient failure (unreachable, 5xx, 429) are made this many times at most. */
+const REFRESH_ATTEMPTS = 3;
+/** Full-jitter backoff between those attempts: up to 400 ms, then up to 800 ms. */
+const REFRESH_BACKOFF_MS = 400;
+
+export interface RefreshRun {
+  due: number;
+  refreshed: number;
+  needsReauth: number;
+  failed: number;
+}
 
 export function needsReauth(): TetherError {
   return new TetherError(409, 'needs_reauth', 'The provider no longer accepts this connection; the user must connect again.');
@@ -125,8 +139,67 @@ export class TokenCustody {
   }
 
   private fresh(connection: Pick<Connection, 'access_token_expires_at'>): boolean {
+    return this.validFor(connection, this.marginMs);
+  }
+
+  private validFor(connection: Pick<Connection, 'access_token_expires_at'>, ms: number): boolean {
     const expires = connection.access_token_expires_at;
-    return expires === null || expires.getTime() - this.marginMs > Date.now();
+    return expires === null || expires.getTime() - ms > Date.now();
+  }
+
+  /**
+   * The refresh grant, retried with full-jitter backoff when the token endpoint is unreachable or
+   * answers 5xx/429 (still under the row lock, so other instances wait rather than race). Anything
+   * else — invalid_grant above all — is not retried.
+   */
+  private async refreshWithBackoff(client: OAuthClient, refreshToken: string, row: Connection): Promise<TokenSet> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await refreshTokens(client, refreshToken);
+      } catch (err) {
+        if (!(err instanceof OAuthError && err.failure === 'provider_unreachable') || attempt >= REFRESH_ATTEMPTS) throw err;
+        const waitMs = Math.random() * REFRESH_BACKOFF_MS * 2 ** (attempt - 1);
+        this.logger.info({ connectionId: row.id, attempt, waitMs: Math.round(waitMs) }, 'token endpoint unavailable; retrying the refresh');
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  /**
+   * Long-running work (scheduled messages) will use the connection until `until`: the background
+   * refresh task keeps its access token fresh until then. Extends, never shortens.
+   */
+  async keepFresh(orgId: string, connectionId: string, until: Date): Promise<void> {
+    if (!(await connectionsRepository.keepFresh(this.db, orgId, connectionId, until))) throw new TetherError(404, 'not_found', 'The connection was not found.');
+  }
+
+  /**
+   * The background refresh (job `refresh_due_connections`): refreshes, one at a time, the
+   * connections whose access token expires within `horizonMs` while work needs them, and those whose
+   * refresh token expires within `refreshTokenHorizonMs` (refreshing renews it where the provider
+   * allows, e.g. Webex). The same single-flight and row lock as API calls, so it never races them.
+   * invalid_grant marks needs-reauth (webhook, audit) as usual; transient failures wait for the next run.
+   */
+  async refreshDue(options: { horizonMs: number; refreshTokenHorizonMs: number; limit: number }): Promise<RefreshRun> {
+    const now = Date.now();
+    const due = await connectionsRepository.dueForRefresh(this.db, { accessBefore: new Date(now + options.horizonMs), refreshBefore: new Date(now + options.refreshTokenHorizonMs), limit: options.limit });
+    const run: RefreshRun = { due: due.length, refreshed: 0, needsReauth: 0, failed: 0 };
+    for (const connection of due) {
+      const app = await providerAppsRepository.findById(this.db, connection.org_id, connection.provider_app_id);
+      if (!app) continue;
+      const renewRefreshToken = connection.refresh_token_expires_at !== null && connection.refresh_token_expires_at.getTime() < now + options.refreshTokenHorizonMs;
+      try {
+        await this.refresh(connection, app, undefined, renewRefreshToken ? Number.POSITIVE_INFINITY : options.horizonMs);
+        run.refreshed++;
+      } catch (err) {
+        if (err instanceof TetherError && err.code === 'needs_reauth') run.needsReauth++;
+        else {
+          run.failed++;
+          this.logger.warn({ connectionId: connection.id, code: err instanceof TetherError ? err.code : 'internal' }, 'background refresh failed; the next run tries again');
+        }
+      }
+    }
+    return run;
   }
 
   private useUntil(expires: Date | null): number {
@@ -146,16 +219,20 @@ export class TokenCustody {
     return this.vault.decryptText(tokenContext(connection.org_id, connection.id, field), connection[field]!);
   }
 
-  private refresh(connection: Connection, app: ProviderApp, failedToken: string | undefined): Promise<Cached> {
+  /**
+   * `requiredValidityMs`: a stored token that stays valid at least this long is used as it is (the
+   * background task asks for more than the usual margin, or for a refresh whatever the token).
+   */
+  private refresh(connection: Connection, app: ProviderApp, failedToken: string | undefined, requiredValidityMs = this.marginMs): Promise<Cached> {
     let flight = this.inflight.get(connection.id);
     if (!flight) {
-      flight = this.refreshLocked(connection, app, failedToken).finally(() => this.inflight.delete(connection.id));
+      flight = this.refreshLocked(connection, app, failedToken, requiredValidityMs).finally(() => this.inflight.delete(connection.id));
       this.inflight.set(connection.id, flight);
     }
     return flight;
   }
 
-  private async refreshLocked(connection: Connection, app: ProviderApp, failedToken: string | undefined): Promise<Cached> {
+  private async refreshLocked(connection: Connection, app: ProviderApp, failedToken: string | undefined, requiredValidityMs: number): Promise<Cached> {
     const result = await this.db.transaction().execute(async (tx): Promise<Cached | undefined> => {
       await sql`set local lock_timeout = '30s'`.execute(tx);
       const row = await tx.selectFrom('connections').selectAll().where('org_id', '=', connection.org_id).where('id', '=', connection.id).forUpdate().executeTakeFirst();
@@ -163,7 +240,7 @@ export class TokenCustody {
       if (row.status === 'needs-reauth' || row.status === 'revoked') throw needsReauth();
       try {
         // Re-read after the lock: another process may have refreshed while we waited.
-        if (row.access_token && this.fresh(row)) {
+        if (row.access_token && this.validFor(row, requiredValidityMs)) {
           const current = await this.decrypt(row, 'access_token');
           if (current !== failedToken) return { token: current, useUntil: this.useUntil(row.access_token_expires_at), version: row.version };
         }
@@ -173,7 +250,7 @@ export class TokenCustody {
         }
         const refreshToken = await this.decrypt(row, 'refresh_token');
         const client = await this.clientWithSecret(app, row);
-        const tokens = await refreshTokens(client, refreshToken);
+        const tokens = await this.refreshWithBackoff(client, refreshToken, row);
         const updated = (await connectionsRepository.update(tx, row.org_id, row.id, {
           access_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'access_token'), tokens.accessToken),
           // A provider that sends no new refresh token (Google) keeps the old one valid.
