@@ -215,8 +215,9 @@ export class TokenCustody {
     return entry;
   }
 
-  private decrypt(connection: Connection, field: 'access_token' | 'refresh_token'): Promise<string> {
-    return this.vault.decryptText(tokenContext(connection.org_id, connection.id, field), connection[field]!);
+  /** `tx`: inside the refresh's transaction, so that a data key is read on its connection (vault.ts). */
+  private decrypt(connection: Connection, field: 'access_token' | 'refresh_token', tx?: Tx): Promise<string> {
+    return this.vault.decryptText(tokenContext(connection.org_id, connection.id, field), connection[field]!, tx);
   }
 
   /**
@@ -232,7 +233,24 @@ export class TokenCustody {
     return flight;
   }
 
+  /**
+   * The transaction holds a pool connection while the provider answers: nothing in it may wait for
+   * another pool connection (data keys are read on `tx`; the audit of an unreadable client secret is
+   * written after the rollback), or a burst of refreshes larger than the pool stalls it.
+   */
   private async refreshLocked(connection: Connection, app: ProviderApp, failedToken: string | undefined, requiredValidityMs: number): Promise<Cached> {
+    try {
+      return await this.refreshInTransaction(connection, app, failedToken, requiredValidityMs);
+    } catch (err) {
+      if (!(err instanceof SecretUnreadable)) throw err;
+      this.logger.warn({ providerAppId: app.id, connectionId: connection.id }, 'provider app client secret could not be decrypted; refresh refused');
+      // After the refresh's transaction rolled back, which leaves the connection untouched.
+      await audit(this.db, { principal: undefined, requestId: null, ip: null }, { orgId: app.org_id, action: 'provider_app.secret_unreadable', target: { type: 'provider_app', id: app.id }, outcome: 'failure', details: { connectionId: connection.id } });
+      throw clientSecretUnreadable(app.id);
+    }
+  }
+
+  private async refreshInTransaction(connection: Connection, app: ProviderApp, failedToken: string | undefined, requiredValidityMs: number): Promise<Cached> {
     const result = await this.db.transaction().execute(async (tx): Promise<Cached | undefined> => {
       await sql`set local lock_timeout = '30s'`.execute(tx);
       const row = await tx.selectFrom('connections').selectAll().where('org_id', '=', connection.org_id).where('id', '=', connection.id).forUpdate().executeTakeFirst();
@@ -241,20 +259,20 @@ export class TokenCustody {
       try {
         // Re-read after the lock: another process may have refreshed while we waited.
         if (row.access_token && this.validFor(row, requiredValidityMs)) {
-          const current = await this.decrypt(row, 'access_token');
+          const current = await this.decrypt(row, 'access_token', tx);
           if (current !== failedToken) return { token: current, useUntil: this.useUntil(row.access_token_expires_at), version: row.version };
         }
         if (!row.refresh_token) {
           await this.markNeedsReauth(tx, row, 'no refresh token');
           return undefined;
         }
-        const refreshToken = await this.decrypt(row, 'refresh_token');
-        const client = await this.clientWithSecret(app, row);
+        const refreshToken = await this.decrypt(row, 'refresh_token', tx);
+        const client = await this.clientWithSecret(app, tx);
         const tokens = await this.refreshWithBackoff(client, refreshToken, row);
         const updated = (await connectionsRepository.update(tx, row.org_id, row.id, {
-          access_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'access_token'), tokens.accessToken),
+          access_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'access_token'), tokens.accessToken, tx),
           // A provider that sends no new refresh token (Google) keeps the old one valid.
-          refresh_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'refresh_token'), tokens.refreshToken ?? refreshToken),
+          refresh_token: await this.vault.encryptField(tokenContext(row.org_id, row.id, 'refresh_token'), tokens.refreshToken ?? refreshToken, tx),
           access_token_expires_at: tokens.expiresAt,
           ...(tokens.refreshTokenExpiresAt && { refresh_token_expires_at: tokens.refreshTokenExpiresAt }),
           status: 'active',
@@ -277,15 +295,12 @@ export class TokenCustody {
   }
 
   /** The app's OAuth client with its decrypted secret; an undecryptable secret is the app's problem, not the connection's. */
-  private async clientWithSecret(app: ProviderApp, connection: Connection): Promise<OAuthClient> {
+  private async clientWithSecret(app: ProviderApp, tx: Tx): Promise<OAuthClient> {
     try {
-      return await this.clients.withSecret(app);
+      return await this.clients.withSecret(app, tx);
     } catch (err) {
       if (!isDecryptionFailure(err)) throw err;
-      this.logger.warn({ providerAppId: app.id, connectionId: connection.id }, 'provider app client secret could not be decrypted; refresh refused');
-      // Outside the refresh's transaction, which rolls back and leaves the connection untouched.
-      await audit(this.db, { principal: undefined, requestId: null, ip: null }, { orgId: app.org_id, action: 'provider_app.secret_unreadable', target: { type: 'provider_app', id: app.id }, outcome: 'failure', details: { connectionId: connection.id } });
-      throw clientSecretUnreadable(app.id);
+      throw new SecretUnreadable();
     }
   }
 
@@ -297,3 +312,6 @@ export class TokenCustody {
     await audit(tx, ctx, { orgId: row.org_id, action: 'connection.needs_reauth', target: { type: 'connection', id: row.id }, outcome: 'failure', details: { reason } });
   }
 }
+
+/** Thrown out of the refresh's transaction (rolling it back) when the app's client secret does not decrypt. */
+class SecretUnreadable extends Error {}
