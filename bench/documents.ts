@@ -2,7 +2,7 @@
 // directly, with the same HTTP client (undici, parsing the JSON in both cases), warm token cache.
 import { request } from 'undici';
 import { call, directAccessToken, type BenchWorld } from './env.ts';
-import { closedLoop, cpuMs, grid, median, percentile, verdict, type LoopResult } from './support.ts';
+import { childrenCpuMs, closedLoop, cpuMs, grid, median, percentile, verdict, type LoopResult } from './support.ts';
 
 const FOLDER_SIZE = 200;
 const TARGET_ADDED_MEDIAN_MS = 2;
@@ -10,7 +10,7 @@ const TARGET_CPU_PER_LISTING_MS = 2;
 
 export interface DocumentsResult {
   folderSize: number;
-  concurrency1: { requests: number; direct: Stats; tether: Stats; addedMedianMs: number; tetherCpuMsPerListing: number; sandboxCpuMsPerListing: { direct: number; tether: number } };
+  concurrency1: { requests: number; direct: Stats; tether: Stats; addedMedianMs: number; tetherCpuMsPerListing: number; sandboxCpuMsPerListing: { direct: number; tether: number }; databaseCpuMsPerListing: number | null };
   concurrency32: { seconds: number; direct: Stats; tether: Stats; throughputRatio: number; tetherCpuMsPerListing: number };
   targets: { addedMedianMs: number; cpuMsPerListing: number; addedMedian: string; cpu: string };
 }
@@ -81,7 +81,10 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
 
   // Concurrency 1, alternating blocks so that load from elsewhere on the machine hits both alike.
   const block = 50;
-  const c1 = { direct: [] as number[], tether: [] as number[], directErrors: 0, tetherErrors: 0, directMs: 0, tetherMs: 0, tetherCpu: 0, sbCpuDirect: 0, sbCpuTether: 0 };
+  const c1 = { direct: [] as number[], tether: [] as number[], directErrors: 0, tetherErrors: 0, directMs: 0, tetherMs: 0, tetherCpu: 0, sbCpuDirect: 0, sbCpuTether: 0, dbCpu: 0 };
+  // The embedded Postgres's CPU (postmaster and backends), when Tether runs it.
+  const postmaster = world.postmasterPid();
+  const dbCpu = () => (postmaster === undefined ? 0 : childrenCpuMs(postmaster));
   for (let done = 0; done < options.listings; done += block) {
     const n = Math.min(block, options.listings - done);
     let sb0 = cpuMs(sb.child.pid!);
@@ -90,9 +93,11 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
     c1.direct.push(...d.latencies);
     c1.directErrors += d.errors;
     const cpu0 = cpuMs(tether.child.pid!);
+    const db0 = dbCpu();
     sb0 = cpuMs(sb.child.pid!);
     const t = await closedLoop({ concurrency: 1, requests: n, call: listTether });
     c1.tetherCpu += cpuMs(tether.child.pid!) - cpu0;
+    c1.dbCpu += dbCpu() - db0;
     c1.sbCpuTether += cpuMs(sb.child.pid!) - sb0;
     c1.tether.push(...t.latencies);
     c1.tetherErrors += t.errors;
@@ -117,6 +122,7 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
       addedMedianMs: s1.tether.p50Ms - s1.direct.p50Ms,
       tetherCpuMsPerListing: c1.tetherCpu / c1.tether.length,
       sandboxCpuMsPerListing: { direct: c1.sbCpuDirect / c1.direct.length, tether: c1.sbCpuTether / c1.tether.length },
+      databaseCpuMsPerListing: postmaster === undefined ? null : c1.dbCpu / c1.tether.length,
     },
     concurrency32: {
       seconds: options.seconds,
@@ -152,5 +158,5 @@ export function printDocuments(r: DocumentsResult): void {
   console.log(`  added median latency at concurrency 1: ${f(c1.addedMedianMs)} ms (target ≤ ${r.targets.addedMedianMs} ms): ${r.targets.addedMedian}`);
   console.log(`  Tether CPU per listing at concurrency 1: ${f(c1.tetherCpuMsPerListing)} ms (target ≤ ${r.targets.cpuMsPerListing} ms): ${r.targets.cpu}`);
   console.log(`  throughput ratio at concurrency 32 (Tether / direct): ${f(c32.throughputRatio, 3)}`);
-  console.log(`  sandbox CPU per listing (for scale): ${f(c1.sandboxCpuMsPerListing.direct)} ms direct, ${f(c1.sandboxCpuMsPerListing.tether)} ms via Tether`);
+  console.log(`  for scale, at concurrency 1: sandbox CPU per listing ${f(c1.sandboxCpuMsPerListing.direct)} ms direct, ${f(c1.sandboxCpuMsPerListing.tether)} ms via Tether${c1.databaseCpuMsPerListing === null ? '' : `; Postgres CPU per listing via Tether ${f(c1.databaseCpuMsPerListing)} ms`}`);
 }

@@ -3,7 +3,7 @@
 // DATABASE_URL) wired to it through an operator profile, and this process as the client.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { rootCertificates } from 'node:tls';
@@ -76,13 +76,22 @@ export function embeddedDatabaseUrl(dataDir: string, port: number): string {
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/tether`;
 }
 
-export async function startTether(env: Record<string, string>): Promise<TetherProcess> {
+/** Tether as its own process; its log goes to `logFile` (not into this process's memory). */
+export async function startTether(env: Record<string, string>, logFile: string): Promise<TetherProcess> {
   const port = env.PORT ?? String(await freePort());
   const tether = await spawnTether({ PORT: port, TETHER_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env });
-  // Keep the server's log output from growing in this process's memory (it is still written and read).
   tether.child.stdout!.removeAllListeners('data');
-  tether.child.stdout!.resume();
+  tether.child.stdout!.pipe(createWriteStream(logFile, { flags: 'a' }));
   return tether;
+}
+
+/** The error lines of a Tether log, to show why a benchmark failed. */
+export function logErrors(logFile: string, max = 5): string[] {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter((l) => /"level":"(error|fatal)"/.test(l)).slice(0, max);
+  } catch {
+    return [];
+  }
 }
 
 /** One HTTP client for everything the benchmarks call: undici, keep-alive, trusting the sandbox CA. */
@@ -119,6 +128,7 @@ export interface BenchWorld {
   tether: TetherProcess;
   agent: Agent;
   env: Record<string, string>;
+  logFile: string;
   dataDir: string;
   databaseUrl: string;
   orgId: string;
@@ -129,6 +139,8 @@ export interface BenchWorld {
   account: string;
   /** A Microsoft connection made through the real connect flow, owned by the member. */
   connectionId: string;
+  /** The embedded Postgres's postmaster, when Tether runs one. */
+  postmasterPid(): number | undefined;
 }
 
 /** Sandbox, Tether, an org with an admin and a member, a Microsoft provider app and one connection made through the connect flow. */
@@ -147,12 +159,15 @@ export async function startWorld(dir: string, options: { logLevel: string }): Pr
     // Per-request info logging is on in production; keep it on so the figures are honest.
     TETHER_LOG_LEVEL: options.logLevel,
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    // BENCH_CPU_PROF=<dir>: Tether writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
-    ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
+    // BENCH_CPU_PROF=<dir>: Tether writes a V8 CPU profile there when it stops (open it in Chrome
+    // DevTools); BENCH_TETHER_NODE_OPTIONS: more Node options for the Tether process.
+    ...((process.env.BENCH_CPU_PROF || process.env.BENCH_TETHER_NODE_OPTIONS) && {
+      NODE_OPTIONS: [process.env.BENCH_TETHER_NODE_OPTIONS, process.env.BENCH_CPU_PROF && `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}`].filter(Boolean).join(' '),
+    }),
   };
   let tether: TetherProcess | undefined;
   try {
-    tether = await startTether(env);
+    tether = await startTether(env, join(dir, 'tether.log'));
     const databaseUrl = process.env.DATABASE_URL ?? embeddedDatabaseUrl(dataDir, pgPort);
     const base = tether.url;
     const operator = { authorization: `Bearer ${operatorToken}` };
@@ -183,6 +198,7 @@ export async function startWorld(dir: string, options: { logLevel: string }): Pr
       tether,
       agent,
       env,
+      logFile: join(dir, 'tether.log'),
       dataDir,
       databaseUrl,
       orgId: org.id,
@@ -191,6 +207,14 @@ export async function startWorld(dir: string, options: { logLevel: string }): Pr
       microsoftApp: { id: app.id, clientId: registered.clientId, clientSecret: registered.clientSecret, tenantId: account.organization },
       account: account.email,
       connectionId,
+      postmasterPid: () => {
+        if (process.env.DATABASE_URL) return undefined;
+        try {
+          return Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        } catch {
+          return undefined;
+        }
+      },
     };
   } catch (err) {
     tether?.child.kill('SIGTERM');

@@ -11,7 +11,7 @@ import { createKeyService, Vault } from '../src/keys/index.ts';
 import { connectionsRepository } from '../src/repositories/connections.ts';
 import { tokenContext } from '../src/services/connections.ts';
 import type { TetherProcess } from '../test/support/process.ts';
-import { startTether, type BenchWorld } from './env.ts';
+import { logErrors, startTether, type BenchWorld } from './env.ts';
 import { closedLoop, cpuMs, grid, median, percentile } from './support.ts';
 
 export interface StormResult {
@@ -125,7 +125,7 @@ export async function refreshStormBench(world: BenchWorld, dir: string, options:
     },
   });
   const stormCpu = cpuMs(tether.child.pid!) - cpu0;
-  if (storm.errors > 0) throw new Error(`${storm.errors} of ${ids.length} storm calls failed; first: ${storm.firstError}`);
+  if (storm.errors > 0) throw new Error(`${storm.errors} of ${ids.length} storm calls failed; first: ${storm.firstError}\n${logErrors(world.logFile).join('\n')}`);
   const log = (await sb.admin('/sandbox/requests?provider=microsoft')).requests as { method: string; path: string; status: number }[];
   const tokenRequests = log.filter((e) => e.method === 'POST' && /\/oauth2\/v2\.0\/token$/.test(e.path));
   const refreshes = tokenRequests.filter((e) => e.status === 200).length;
@@ -144,14 +144,17 @@ export async function refreshStormBench(world: BenchWorld, dir: string, options:
   try {
     for (const [i, v] of variants.entries()) {
       processes.push(
-        await startTether({
+        await startTether(
+          {
           ...world.env,
           DATABASE_URL: world.databaseUrl,
           TETHER_DATA_DIR: join(dir, `tether-${i}`),
           TETHER_KEYS_KEY_FILE: join(world.dataDir, 'keyring.json'),
           TETHER_JOBS_ENABLED: 'false',
           ...v.env,
-        }),
+          },
+          join(dir, `tether-${i}.log`),
+        ),
       );
     }
     const perVariant = variants.map(() => ({ latencies: [] as number[], elapsedMs: 0, cpu: 0 }));
