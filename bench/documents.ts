@@ -158,5 +158,6 @@ export function printDocuments(r: DocumentsResult): void {
   console.log(`  added median latency at concurrency 1: ${f(c1.addedMedianMs)} ms (target ≤ ${r.targets.addedMedianMs} ms): ${r.targets.addedMedian}`);
   console.log(`  Tether CPU per listing at concurrency 1: ${f(c1.tetherCpuMsPerListing)} ms (target ≤ ${r.targets.cpuMsPerListing} ms): ${r.targets.cpu}`);
   console.log(`  throughput ratio at concurrency 32 (Tether / direct): ${f(c32.throughputRatio, 3)}`);
+  console.log(`  Tether's CPU per listing / the sandbox's (which serves the same listing): ${f(c1.tetherCpuMsPerListing / c1.sandboxCpuMsPerListing.direct)} — steadier than the absolute figure on a shared machine`);
   console.log(`  for scale, at concurrency 1: sandbox CPU per listing ${f(c1.sandboxCpuMsPerListing.direct)} ms direct, ${f(c1.sandboxCpuMsPerListing.tether)} ms via Tether${c1.databaseCpuMsPerListing === null ? '' : `; Postgres CPU per listing via Tether ${f(c1.databaseCpuMsPerListing)} ms`}`);
 }
