@@ -3,7 +3,7 @@ import { checkDriveId } from '../../../documents/ids.ts';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { connectionParams, itemRef, open } from './common.ts';
+import { connectionParams, itemPageSerializer, itemRef, open } from './common.ts';
 
 export const listItems: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items', {
@@ -21,6 +21,7 @@ export const listItems: Route = (app, services) => {
       }),
       response: { 200: z.object({ items: z.array(documentItem), nextCursor: z.string().nullable() }), ...errorResponses },
     },
+    serializerCompiler: itemPageSerializer,
   }, async (request, reply) => {
     const c = await open(services, request, reply);
     const q = request.query;
