@@ -371,7 +371,8 @@ describe('provider API proxy', () => {
         assert.equal(res.body.error.code, 'not_found');
       }
     }
-    assert.deepEqual(env.sb.requestLog.since(mark), []);
+    // Only this test's path: the previous test's deliberately slow /v1/rooms request may still be logged meanwhile.
+    assert.deepEqual(env.sb.requestLog.since(mark).filter((e) => !e.path.startsWith('/v1/rooms')), []);
     const admin = await env.t.http.get(proxy('webex', 'people/me'), env.org.admin.session);
     assert.equal(admin.status, 200, admin.text);
   });

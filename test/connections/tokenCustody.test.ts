@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tokenContext } from '../../src/services/connections.ts';
+import { pgDumpOf } from '../support/database.ts';
 import { Browser, beginConnect, deliverCallback, PROVIDERS, signInAtProvider, startConnectEnv, type ConnectEnv } from './support.ts';
 
 /**
@@ -13,6 +14,7 @@ describe('token custody through the connect flow', () => {
   const secrets: Array<{ what: string; value: string }> = [];
   const responses: string[] = [];
   let dump = '';
+  let pgDump: string | undefined;
 
   before(async () => {
     env = await startConnectEnv();
@@ -49,6 +51,8 @@ describe('token custody through the connect flow', () => {
       const rows = await env.db.query(`select * from ${name}`);
       dump += JSON.stringify(rows.rows, (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data).toString('hex') + Buffer.from(v.data).toString('base64') + Buffer.from(v.data).toString('latin1') : v));
     }
+    const serverMajor = Number((await env.db.query('show server_version_num')).rows[0].server_version_num) / 10000;
+    pgDump = pgDumpOf(env.t.config.databaseUrl!, serverMajor);
   });
   after(() => env?.stop());
 
@@ -62,6 +66,12 @@ describe('token custody through the connect flow', () => {
 
   it('stores none of them in any table', () => {
     for (const s of secrets) assert.ok(!dump.includes(s.value), `${s.what} is stored in clear`);
+  });
+
+  it('pg_dump of the database holds none of them (where the installed pg_dump can dump this server)', (t) => {
+    if (pgDump === undefined) return t.skip('no pg_dump of this server major on PATH (the machine-Postgres run has one)');
+    assert.match(pgDump, /COPY public\.connections /, 'the dump is not vacuous');
+    for (const s of secrets) assert.ok(!pgDump.includes(s.value), `${s.what} is in the pg_dump output`);
   });
 
   it('writes none of them to any log line', () => {

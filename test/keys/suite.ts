@@ -8,6 +8,7 @@ import { TetherError } from '../../src/errors.ts';
 import { queueRewrap } from '../../src/jobs/queue.ts';
 import { KeyManagement, Vault, isDecryptionFailure, type EncryptedColumn, type FieldContext } from '../../src/keys/index.ts';
 import type { CallContext } from '../../src/services/context.ts';
+import { pgDumpOf } from '../support/database.ts';
 import { startTestTether, type TestTether } from '../support/tether.ts';
 
 export const operator: CallContext = { principal: { kind: 'operator' }, requestId: null, ip: null };
@@ -34,15 +35,6 @@ export interface Stored {
   refresh: string;
 }
 
-/** pg_dump's output, or undefined when no pg_dump on PATH can dump a server of this major version. */
-function pgDumpOf(url: string, serverMajor: number): string | undefined {
-  const version = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' });
-  const major = Number(/(\d+)\./.exec(version.stdout ?? '')?.[1]);
-  if (version.status !== 0 || !(major >= Math.floor(serverMajor))) return undefined;
-  const dump = spawnSync('pg_dump', ['--no-owner', url], { encoding: 'latin1', maxBuffer: 64 * 1024 * 1024 });
-  assert.equal(dump.status, 0, dump.stderr);
-  return dump.stdout;
-}
 
 export async function expectDecryptionFailure(promise: Promise<unknown>, what: string): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -28,4 +30,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     url: url.toString(),
     drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
+}
+
+/** pg_dump's output, or undefined when no pg_dump on PATH can dump a server of this major version. */
+export function pgDumpOf(url: string, serverMajor: number): string | undefined {
+  const version = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' });
+  const major = Number(/(\d+)\./.exec(version.stdout ?? '')?.[1]);
+  if (version.status !== 0 || !(major >= Math.floor(serverMajor))) return undefined;
+  const dump = spawnSync('pg_dump', ['--no-owner', url], { encoding: 'latin1', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(dump.status, 0, dump.stderr);
+  return dump.stdout;
 }
