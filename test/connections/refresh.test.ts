@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnTether, type TetherProcess } from '../support/process.ts';
 import { HttpClient } from '../support/tether.ts';
@@ -24,23 +22,8 @@ describe('token refresh across processes', () => {
     const created = await env.t.http.post('/api/v1/api-keys', { name: 'refresh test' }, env.org.admin.session);
     key = created.body.key;
     // Three more instances on the same database and keyring, configured like the test instance.
-    const config = join(env.t.config.dataDir, 'instances.json');
-    const e = (p: 'microsoft' | 'google' | 'webex') => ({ issuer: env.sb[p].issuer, authorizationEndpoint: env.sb[p].authorizationEndpoint, tokenEndpoint: env.sb[p].tokenEndpoint, revocationEndpoint: env.sb[p].revocationEndpoint, jwksUri: env.sb[p].jwksUri, apiBaseUrl: env.sb[p].apiBaseUrl });
-    writeFileSync(config, JSON.stringify({ profiles: { sandbox: { google: e('google') } } }));
-    writeFileSync(join(env.t.config.dataDir, 'sandbox-ca.pem'), env.sb.caCertPem!);
     for (let i = 0; i < 3; i++) {
-      procs.push(
-        await spawnTether({
-          DATABASE_URL: env.t.config.databaseUrl!,
-          TETHER_DATA_DIR: env.t.config.dataDir,
-          TETHER_CONFIG: config,
-          TETHER_EXTRA_CA_FILE: join(env.t.config.dataDir, 'sandbox-ca.pem'),
-          TETHER_OPERATOR_TOKEN: env.t.config.operatorToken!,
-          TETHER_PUBLIC_URL: env.t.config.publicUrl,
-          TETHER_JOBS_ENABLED: 'false',
-          TETHER_LOG_LEVEL: 'warn',
-        }),
-      );
+      procs.push(await spawnTether({ ...env.processEnv, TETHER_LOG_LEVEL: 'warn' }));
     }
   });
   after(async () => {

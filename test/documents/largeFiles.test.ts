@@ -108,32 +108,9 @@ describe('50 MiB round trip with bounded memory', () => {
 
   /** A Tether of its own, as a child process on the same database and keyring, for one measurement. */
   async function childTether(): Promise<TetherProcess> {
-    const config = join(env.t.config.dataDir, 'child.json');
-    const e = (p: 'microsoft' | 'google' | 'webex') => ({ issuer: env.sb[p].issuer, authorizationEndpoint: env.sb[p].authorizationEndpoint, tokenEndpoint: env.sb[p].tokenEndpoint, revocationEndpoint: env.sb[p].revocationEndpoint, jwksUri: env.sb[p].jwksUri, apiBaseUrl: env.sb[p].apiBaseUrl });
-    writeFileSync(
-      config,
-      JSON.stringify({
-        profiles: {
-          sandbox: {
-            microsoft: { ...e('microsoft'), authorizationEndpoint: env.sb.microsoft.authorizationEndpointFor('{tenant}'), tokenEndpoint: env.sb.microsoft.tokenEndpointFor('{tenant}') },
-            google: e('google'),
-            webex: e('webex'),
-          },
-        },
-      }),
-    );
-    writeFileSync(join(env.t.config.dataDir, 'sandbox-ca.pem'), env.sb.caCertPem!);
-    return spawnTether({
-      DATABASE_URL: env.t.config.databaseUrl!,
-      TETHER_DATA_DIR: env.t.config.dataDir,
-      TETHER_CONFIG: config,
-      TETHER_EXTRA_CA_FILE: join(env.t.config.dataDir, 'sandbox-ca.pem'),
-      TETHER_OPERATOR_TOKEN: env.t.config.operatorToken!,
-      TETHER_PUBLIC_URL: env.t.config.publicUrl,
-      TETHER_JOBS_ENABLED: 'false',
-      TETHER_LOG_LEVEL: 'warn',
-    });
+    return spawnTether({ ...env.processEnv, TETHER_LOG_LEVEL: 'warn' });
   }
+
 
   const headers = () => ({ authorization: `Bearer ${auth.key}`, 'tether-user': auth.user! });
   let tether: TetherProcess;
