@@ -27,6 +27,11 @@ export type ConflictBehavior = 'fail' | 'replace' | 'rename';
 export interface ProviderContext {
   api(path: string, request?: ApiRequest): Promise<Response>;
   /**
+   * `api` for JSON answers read whole: the parsed body of a 2xx answer, else the provider's error
+   * mapped onto Tether's codes (the body is never passed on). At most 16 MiB is read.
+   */
+  apiJson<T>(path: string, request?: ApiRequest): Promise<T>;
+  /**
    * Bytes (file content, thumbnails) that providers serve through redirects to content hosts.
    * `target` is an API path (sent with the token) or an absolute URL the provider handed out (a
    * Drive thumbnailLink; sent without). Redirects are followed only to `contentHosts` (DNS-label

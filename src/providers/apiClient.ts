@@ -1,5 +1,7 @@
 import { TetherError } from '../errors.ts';
-import type { OutboundFetch } from '../outbound/fetch.ts';
+import type { Dispatcher } from 'undici';
+import { googleReason, mapUpstreamError, reasonOf } from '../documents/upstream.ts';
+import type { OutboundFetch, OutboundRequest } from '../outbound/fetch.ts';
 import type { ApiRequest, ProviderContext } from './adapter.ts';
 
 /**
@@ -19,9 +21,23 @@ export const defaultRetryPolicy: RetryPolicy = { maxWaitSeconds: 30, maxAttempts
 // RFC 9110 §9.2.2: methods whose repetition has the same effect. POST and PATCH are never retried.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
+/** The most Tether reads of one JSON answer (a page of 999 Graph items is about 1 MB). */
+export const MAX_JSON_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** What the retry loop looks at in an answer, whichever client read it. */
+interface Attempt {
+  status: number;
+  header(name: string): string | null;
+  /** Google's documented error reason, for 403 and 429 answers (reads the body). */
+  reason(): Promise<string | undefined>;
+  /** Lets the rest of the body go (the connection goes back to the pool). */
+  discard(): Promise<void>;
+}
+
 export function createProviderContext(options: {
   apiBaseUrl: string;
   fetch: OutboundFetch;
+  request: OutboundRequest;
   accessToken: () => Promise<string>;
   /** A 401 from the provider: force one refresh; true when there is a new token to retry with. */
   onUnauthorized?: () => Promise<boolean>;
@@ -32,50 +48,95 @@ export function createProviderContext(options: {
   const base = new URL(options.apiBaseUrl);
   const policy = options.retry ?? defaultRetryPolicy;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  /** Sends with a fresh token per attempt: one forced refresh on a 401, waits and retries as the policy says. */
+  async function withRetries<A extends Attempt>(method: string, send: (token: string) => Promise<A>): Promise<A> {
+    const idempotent = IDEMPOTENT.has(method);
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      const token = await options.accessToken();
+      let res: A;
+      try {
+        res = await send(token);
+      } catch (cause) {
+        // A reset or timeout: only an idempotent request may be sent again.
+        if (!idempotent || attempt >= policy.maxAttempts || options.signal?.aborted) {
+          throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
+        }
+        await sleep(backoff(attempt));
+        continue;
+      }
+      // Reliability rule: refresh once on a 401, then retry once (any method: nothing was done).
+      if (res.status === 401 && !refreshed && options.onUnauthorized) {
+        refreshed = true;
+        await res.discard();
+        if (await options.onUnauthorized()) continue;
+        return res;
+      }
+      const wait = await retryWait(res, attempt);
+      if (wait === undefined || !idempotent) return res;
+      if (wait > policy.maxWaitSeconds * 1000) {
+        await res.discard();
+        throw throttled(wait);
+      }
+      if (attempt >= policy.maxAttempts) return res;
+      await res.discard();
+      await sleep(wait);
+    }
+  }
+
   return {
     ...(options.signal && { signal: options.signal }),
     async api(path: string, request: ApiRequest = {}): Promise<Response> {
       const url = apiUrl(base, path, request.query);
       const method = request.method ?? 'GET';
-      const idempotent = IDEMPOTENT.has(method);
-      let refreshed = false;
-      for (let attempt = 1; ; attempt++) {
+      const answer = await withRetries(method, async (token) => {
         const headers = new Headers(request.headers);
-        headers.set('authorization', `Bearer ${await options.accessToken()}`);
+        headers.set('authorization', `Bearer ${token}`);
         headers.set('accept', headers.get('accept') ?? 'application/json');
-        let res: Response;
-        try {
-          res = await options.fetch(url, {
+        const res = await options.fetch(url, {
+          method,
+          headers,
+          ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
+          redirect: 'manual',
+          ...(options.signal && { signal: options.signal }),
+        });
+        return { res, status: res.status, header: (name: string) => res.headers.get(name), reason: () => googleReason(res), discard: async () => void (await res.body?.cancel()) };
+      });
+      return answer.res;
+    },
+
+    async apiJson<T>(path: string, request: ApiRequest = {}): Promise<T> {
+      const url = apiUrl(base, path, request.query);
+      const method = request.method ?? 'GET';
+      const headers: Record<string, string> = { accept: 'application/json' };
+      for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+      const answer = await withRetries(method, async (token) =>
+        wholeAnswer(
+          await options.request(url, {
             method,
-            headers,
-            ...(request.body !== undefined && { body: request.body as NonNullable<RequestInit['body']> }),
-            redirect: 'manual',
+            headers: { ...headers, authorization: `Bearer ${token}` },
+            ...(request.body !== undefined && { body: request.body }),
             ...(options.signal && { signal: options.signal }),
-          });
-        } catch (cause) {
-          // A reset or timeout: only an idempotent request may be sent again.
-          if (!idempotent || attempt >= policy.maxAttempts || options.signal?.aborted) {
-            throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
-          }
-          await sleep(backoff(attempt));
-          continue;
-        }
-        // Reliability rule: refresh once on a 401, then retry once (any method: nothing was done).
-        if (res.status === 401 && !refreshed && options.onUnauthorized) {
-          refreshed = true;
-          await res.body?.cancel();
-          if (await options.onUnauthorized()) continue;
-          return res;
-        }
-        const wait = await retryWait(res, attempt);
-        if (wait === undefined || !idempotent) return res;
-        if (wait > policy.maxWaitSeconds * 1000) {
-          await res.body?.cancel();
-          throw throttled(wait);
-        }
-        if (attempt >= policy.maxAttempts) return res;
-        await res.body?.cancel();
-        await sleep(wait);
+          }),
+        ),
+      );
+      if (answer.status < 200 || answer.status >= 300) {
+        const reason = await answer.reason();
+        await answer.discard();
+        throw mapUpstreamError({ status: answer.status, retryAfter: answer.header('retry-after'), reason });
+      }
+      let text: string;
+      try {
+        text = await answer.text();
+      } catch (cause) {
+        if (cause instanceof TetherError) throw cause;
+        throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
+      }
+      try {
+        return JSON.parse(text) as T;
+      } catch (cause) {
+        throw new TetherError(502, 'upstream_unavailable', 'The provider sent an unreadable answer.', { cause });
       }
     },
 
@@ -136,24 +197,61 @@ function backoff(attempt: number): number {
  * 429 and 5xx (503 foremost), and Google's 403 rate-limit reasons. `Retry-After` (seconds or an
  * HTTP date, RFC 9110 §10.2.3) wins over backoff.
  */
-async function retryWait(res: Response, attempt: number): Promise<number | undefined> {
+async function retryWait(res: Attempt, attempt: number): Promise<number | undefined> {
   let retryable = res.status === 429 || res.status === 500 || res.status === 502 || res.status === 503 || res.status === 504;
   if (res.status === 403) {
-    try {
-      const body = (await res.clone().json()) as { error?: { errors?: { reason?: string }[] } };
-      const reason = body.error?.errors?.[0]?.reason;
-      retryable = reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded';
-    } catch {
-      retryable = false;
-    }
+    const reason = await res.reason();
+    retryable = reason === 'userRateLimitExceeded' || reason === 'rateLimitExceeded';
   }
   if (!retryable) return undefined;
-  const header = res.headers.get('retry-after');
+  const header = res.header('retry-after');
   if (header) {
     const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
     if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   }
   return backoff(attempt);
+}
+
+/**
+ * An answer of undici's request API, read whole when asked (at most MAX_JSON_ANSWER_BYTES, decoded
+ * once): the reason check of a 403 and the caller share one read.
+ */
+function wholeAnswer(data: Dispatcher.ResponseData): Attempt & { text(): Promise<string> } {
+  let text: Promise<string> | undefined;
+  const read = () => (text ??= readText(data.body, MAX_JSON_ANSWER_BYTES));
+  return {
+    status: data.statusCode,
+    header(name) {
+      const value = data.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+    async reason() {
+      if (data.statusCode !== 403 && data.statusCode !== 429) return undefined;
+      try {
+        return reasonOf(JSON.parse(await read()));
+      } catch {
+        return undefined;
+      }
+    },
+    async discard() {
+      if (text === undefined) await data.body.dump().catch(() => undefined);
+    },
+    text: read,
+  };
+}
+
+async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      body.destroy();
+      throw new TetherError(502, 'upstream_unavailable', `The provider's answer is larger than ${limit} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
 }
 
 function redirectRefused(why: string): TetherError {

@@ -3,7 +3,7 @@ import type { ConnectSession, Connection, ProviderApp } from '../db/schema.ts';
 import { errors, TetherError } from '../errors.ts';
 import type { Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
-import type { OutboundFetch } from '../outbound/fetch.ts';
+import type { OutboundFetch, OutboundRequest } from '../outbound/fetch.ts';
 import { createProviderContext, type RetryPolicy } from '../providers/apiClient.ts';
 import type { ProviderId } from '../providers/definition.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
@@ -77,6 +77,7 @@ export class ProviderAppSetup {
     custody: TokenCustody;
     profiles: EndpointProfiles;
     fetch: OutboundFetch;
+    request: OutboundRequest;
     retry: RetryPolicy;
     logger: Logger;
   };
@@ -174,7 +175,7 @@ export class ProviderAppSetup {
 
   /** The checks, in order. A step that cannot run because an earlier one failed is skipped. */
   private async check(app: ProviderApp, connection: Connection): Promise<VerificationResult> {
-    const { custody, profiles, fetch, retry } = this.deps;
+    const { custody, profiles, fetch, request, retry } = this.deps;
     const provider = app.provider;
     const steps: VerificationStep[] = [];
     let account: VerificationResult['account'] = null;
@@ -215,6 +216,7 @@ export class ProviderAppSetup {
       const api = createProviderContext({
         apiBaseUrl: endpoints.apiBaseUrl,
         fetch,
+        request,
         retry,
         signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
         accessToken: async () => (current = await custody.accessToken(connection, app)),

@@ -1,5 +1,5 @@
 import type { Connection, ProviderApp } from '../db/schema.ts';
-import type { OutboundFetch } from '../outbound/fetch.ts';
+import type { OutboundFetch, OutboundRequest } from '../outbound/fetch.ts';
 import type { ProviderContext } from '../providers/adapter.ts';
 import { createProviderContext, type RetryPolicy } from '../providers/apiClient.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
@@ -13,6 +13,7 @@ export interface ProviderCallDeps {
   custody: TokenCustody;
   profiles: EndpointProfiles;
   fetch: OutboundFetch;
+  request: OutboundRequest;
   retry: RetryPolicy;
 }
 
@@ -36,6 +37,7 @@ export function connectionContext(
   const ctx = createProviderContext({
     apiBaseUrl,
     fetch: deps.fetch,
+    request: deps.request,
     retry: deps.retry,
     ...(options.signal && { signal: options.signal }),
     ...(options.sleep && { sleep: options.sleep }),

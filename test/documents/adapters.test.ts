@@ -14,6 +14,8 @@ import { googleDocuments, googleDocumentsWrite } from '../../src/providers/googl
 import { microsoftDocuments, microsoftDocumentsWrite } from '../../src/providers/microsoft/documents.ts';
 import type { DocumentsWriteApi, UploadBody } from '../../src/providers/adapter.ts';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { TetherError } from '../../src/errors.ts';
 import { EndpointProfiles } from '../../src/providers/profiles.ts';
 import { providerDefinition } from '../../src/providers/registry.ts';
 import { completeSignIn, startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
@@ -57,7 +59,7 @@ describe('documents adapters (sandbox)', () => {
     const { url, pending } = await createAuthorizationRequest(client);
     const back = await completeSignIn(sandbox.fetch, url.toString(), { login });
     const { tokens } = await completeAuthorization(client, back, pending);
-    return createProviderContext({ apiBaseUrl: sb.apiBaseUrl, fetch: outbound.fetch, accessToken: async () => tokens.accessToken });
+    return createProviderContext({ apiBaseUrl: sb.apiBaseUrl, fetch: outbound.fetch, request: outbound.request, accessToken: async () => tokens.accessToken });
   }
 
   before(async () => {
@@ -271,7 +273,6 @@ describe('documents adapters (sandbox)', () => {
   });
 
   it('follows content redirects only to content hosts, never with the token', async () => {
-    const { createServer } = await import('node:http');
     const seen: { path: string; authorization: string | undefined }[] = [];
     const server = createServer((req, res) => {
       seen.push({ path: req.url!, authorization: req.headers.authorization });
@@ -285,7 +286,7 @@ describe('documents adapters (sandbox)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const c = createProviderContext({ apiBaseUrl: `http://127.0.0.1:${port}/v1`, fetch: outbound.fetch, accessToken: async () => 'secret-access-token' });
+      const c = createProviderContext({ apiBaseUrl: `http://127.0.0.1:${port}/v1`, fetch: outbound.fetch, request: outbound.request, accessToken: async () => 'secret-access-token' });
       const okRes = await c.download('/v1/to-self'.replace('/v1', ''), { contentHosts: ['sharepoint.com'] });
       assert.equal(await okRes.text(), 'bytes');
       assert.deepEqual(seen.map((s) => [s.path, s.authorization]), [['/v1/to-self', 'Bearer secret-access-token'], ['/v1/bytes', undefined]], 'the token is not sent on a redirect');
@@ -294,6 +295,45 @@ describe('documents adapters (sandbox)', () => {
       }
       assert.ok(!seen.some((s) => s.path.includes('meta-data')), 'the refused target was never requested');
     } finally {
+      server.close();
+    }
+  });
+
+  it('apiJson reads at most 16 MiB, refuses unreadable JSON and redirects, and sends the token only to the API base', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization ?? '-'} ${req.headers.accept ?? '-'}`);
+      if (req.url === '/v1/huge') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(1024 * 1024, 0x20);
+        let sent = 0;
+        const more = () => {
+          while (sent < 20 && !res.destroyed) {
+            sent++;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
+        return;
+      }
+      if (req.url === '/v1/moved') return void res.writeHead(302, { location: '/v1/ok' }).end();
+      if (req.url === '/v1/broken') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"value": [');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"value":["é"]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const c = createProviderContext({ apiBaseUrl: `http://127.0.0.1:${port}/v1`, fetch: outbound.fetch, request: outbound.request, accessToken: async () => 'secret-access-token' });
+      assert.deepEqual(await c.apiJson('/ok'), { value: ['é'] });
+      assert.deepEqual(seen, ['/v1/ok Bearer secret-access-token application/json']);
+      await assert.rejects(c.apiJson('/huge'), (e: unknown) => e instanceof TetherError && e.code === 'upstream_unavailable' && /larger than/.test(e.message));
+      await assert.rejects(c.apiJson('/broken'), (e: unknown) => e instanceof TetherError && e.code === 'upstream_unavailable' && /unreadable/.test(e.message));
+      seen.length = 0;
+      await assert.rejects(c.apiJson('/moved'), (e: unknown) => e instanceof TetherError && e.code === 'upstream_unavailable');
+      assert.deepEqual(seen, ['/v1/moved Bearer secret-access-token application/json'], 'a redirect is not followed');
+    } finally {
+      server.closeAllConnections();
       server.close();
     }
   });

@@ -45,6 +45,7 @@ describe('provider throttling and retries', () => {
     createProviderContext({
       apiBaseUrl: google.apiBaseUrl,
       fetch: outbound.fetch,
+      request: outbound.request,
       accessToken: async () => token,
       onUnauthorized: async () => {
         refreshes++;
@@ -102,6 +103,46 @@ describe('provider throttling and retries', () => {
     refreshes = 0;
     const res = await context().api('/drive/v3/about', about);
     assert.equal(res.status, 401, 'a second 401 is returned, not looped on');
+    assert.equal(refreshes, 1);
+  });
+  // apiJson: the same loop on the lean client (every documents read goes through it).
+  const isCode = (code: string, status?: number) => (e: unknown) => e instanceof TetherError && e.code === code && (status === undefined || e.status === status);
+
+  it('apiJson waits out a 429 with Retry-After: 2, and answers 503 + Retry-After above the cap', async () => {
+    sandbox.faults.failNext(1, { status: 429, retryAfter: 2 }, scope);
+    let mark = sandbox.requestLog.mark();
+    const started = Date.now();
+    const body = await context().apiJson<{ user?: { emailAddress?: string } }>('/drive/v3/about', about);
+    assert.ok(body.user?.emailAddress, 'the parsed answer');
+    assert.ok(Date.now() - started >= 2000, `waited ${Date.now() - started} ms`);
+    assert.deepEqual(sandbox.requestLog.since(mark).map((e) => e.status), [429, 200]);
+    sandbox.faults.failNext(1, { status: 429, retryAfter: 120 }, scope);
+    mark = sandbox.requestLog.mark();
+    await assert.rejects(context().apiJson('/drive/v3/about', about), (e: unknown) => isCode('throttled', 503)(e) && (e as TetherError).headers['retry-after'] === '120');
+    assert.equal(sandbox.requestLog.since(mark).length, 1, 'no retry');
+  });
+
+  it("apiJson retries Google's 403 userRateLimitExceeded, and not another 403", async () => {
+    sandbox.faults.failNext(2, { status: 403, reason: 'userRateLimitExceeded' }, scope);
+    let mark = sandbox.requestLog.mark();
+    await context().apiJson('/drive/v3/about', about);
+    assert.deepEqual(sandbox.requestLog.since(mark).map((e) => e.status), [403, 403, 200]);
+    sandbox.faults.failNext(1, { status: 403, reason: 'insufficientFilePermissions' }, scope);
+    mark = sandbox.requestLog.mark();
+    await assert.rejects(context().apiJson('/drive/v3/about', about), isCode('forbidden', 403));
+    assert.deepEqual(sandbox.requestLog.since(mark).map((e) => e.status), [403]);
+  });
+
+  it('apiJson retries a reset GET, never a POST, and refreshes once on a 401', async () => {
+    sandbox.faults.resetNext(1, scope);
+    await context().apiJson('/drive/v3/about', about);
+    sandbox.faults.failNext(1, { status: 503 }, { provider: 'google', method: 'POST' });
+    const mark = sandbox.requestLog.mark();
+    await assert.rejects(context().apiJson('/drive/v3/files', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'once' }) }), isCode('upstream_unavailable', 502));
+    assert.equal(sandbox.requestLog.since(mark).filter((e) => e.method === 'POST').length, 1);
+    sandbox.faults.failNext(2, { status: 401 }, scope);
+    refreshes = 0;
+    await assert.rejects(context().apiJson('/drive/v3/about', about), isCode('needs_reauth'));
     assert.equal(refreshes, 1);
   });
 });

@@ -115,9 +115,7 @@ function mapPermission(p: DrivePermission): Permission {
 }
 
 async function filePermissions(ctx: ProviderContext, fileId: string): Promise<DrivePermission[]> {
-  const body = await json<{ permissions: DrivePermission[] }>(
-    await ctx.api(`/drive/v3/files/${encodeURIComponent(fileId)}/permissions`, { query: { fields: PERMISSION_FIELDS, supportsAllDrives: true } }),
-  );
+  const body = await ctx.apiJson<{ permissions: DrivePermission[] }>(`/drive/v3/files/${encodeURIComponent(fileId)}/permissions`, { query: { fields: PERMISSION_FIELDS, supportsAllDrives: true } });
   return body.permissions;
 }
 
@@ -128,20 +126,18 @@ function literal(value: string): string {
 
 async function listFiles(ctx: ProviderContext, q: string, options: { cursor: string | null; limit: number; orderBy?: string; driveId?: string | null }): Promise<ItemPage> {
   const state = options.cursor ? decodePageCursor(options.cursor) : undefined;
-  const page = await json<{ files: DriveFile[]; nextPageToken?: string }>(
-    await ctx.api('/drive/v3/files', {
-      query: {
-        q,
-        pageSize: Math.min(options.limit, DRIVE_MAX_PAGE),
-        fields: `nextPageToken,files(${FILE_FIELDS})`,
-        orderBy: options.orderBy,
-        supportsAllDrives: true,
-        includeItemsFromAllDrives: true,
-        ...(options.driveId ? { corpora: 'drive', driveId: options.driveId } : {}),
-        ...(state && { pageToken: String(state.t) }),
-      },
-    }),
-  );
+  const page = await ctx.apiJson<{ files: DriveFile[]; nextPageToken?: string }>('/drive/v3/files', {
+    query: {
+      q,
+      pageSize: Math.min(options.limit, DRIVE_MAX_PAGE),
+      fields: `nextPageToken,files(${FILE_FIELDS})`,
+      orderBy: options.orderBy,
+      supportsAllDrives: true,
+      includeItemsFromAllDrives: true,
+      ...(options.driveId ? { corpora: 'drive', driveId: options.driveId } : {}),
+      ...(state && { pageToken: String(state.t) }),
+    },
+  });
   return { items: page.files.map((f) => mapDriveFile(f)), nextCursor: page.nextPageToken ? encodePageCursor({ t: page.nextPageToken }) : null };
 }
 
@@ -156,8 +152,8 @@ function withExtension(name: string, extension: string): string {
 
 export const googleDocuments: DocumentsApi = {
   async listDrives(ctx) {
-    const about = await json<{ user?: DriveUser }>(await ctx.api('/drive/v3/about', { query: { fields: 'user(displayName,emailAddress)' } }));
-    const shared = await json<{ drives: { id: string; name: string }[] }>(await ctx.api('/drive/v3/drives', { query: { pageSize: 100 } }));
+    const about = await ctx.apiJson<{ user?: DriveUser }>('/drive/v3/about', { query: { fields: 'user(displayName,emailAddress)' } });
+    const shared = await ctx.apiJson<{ drives: { id: string; name: string }[] }>('/drive/v3/drives', { query: { pageSize: 100 } });
     const myDrive: Drive = { id: 'root', name: 'My Drive', kind: 'my-drive', webUrl: 'https://drive.google.com/drive/my-drive', owner: person(about.user) };
     return [myDrive, ...shared.drives.map((d): Drive => ({ id: d.id, name: d.name, kind: 'shared-drive', webUrl: `https://drive.google.com/drive/folders/${d.id}`, owner: null }))];
   },
@@ -170,7 +166,7 @@ export const googleDocuments: DocumentsApi = {
   },
 
   async getItem(ctx, ref) {
-    return mapDriveFile(await json<DriveFile>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: FILE_FIELDS, supportsAllDrives: true } })), true);
+    return mapDriveFile(await ctx.apiJson<DriveFile>(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: FILE_FIELDS, supportsAllDrives: true } }), true);
   },
 
   async search(ctx, query, cursor, limit) {
@@ -178,7 +174,7 @@ export const googleDocuments: DocumentsApi = {
   },
 
   async preview(ctx, ref) {
-    const file = await json<{ webViewLink?: string }>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } }));
+    const file = await ctx.apiJson<{ webViewLink?: string }>(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } });
     if (!file.webViewLink) throw new TetherError(404, 'not_found', 'This item has no preview.');
     // Drive's embeddable form of a view link ends in /preview instead of /edit or /view.
     const url = new URL(file.webViewLink);
@@ -194,11 +190,11 @@ export const googleDocuments: DocumentsApi = {
    */
   async createLink(ctx, ref, request) {
     const role = request.type === 'edit' ? 'writer' : 'reader';
-    const file = await json<{ webViewLink?: string }>(await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } }));
+    const file = await ctx.apiJson<{ webViewLink?: string }>(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'webViewLink', supportsAllDrives: true } });
     let grants: Record<string, string>[];
     if (request.scope === 'anonymous') grants = [{ type: 'anyone', role }];
     else if (request.scope === 'organization') {
-      const about = await json<{ user?: { emailAddress?: string } }>(await ctx.api('/drive/v3/about', { query: { fields: 'user(emailAddress)' } }));
+      const about = await ctx.apiJson<{ user?: { emailAddress?: string } }>('/drive/v3/about', { query: { fields: 'user(emailAddress)' } });
       const domain = about.user?.emailAddress?.split('@')[1];
       if (!domain) throw new TetherError(422, 'not_applicable', 'This Google account has no organization domain.');
       grants = [{ type: 'domain', domain, role }];
@@ -210,14 +206,12 @@ export const googleDocuments: DocumentsApi = {
     for (const grant of grants) {
       const same = existing.find((p) => p.type === grant.type && p.role === grant.role && (p.emailAddress ?? '').toLowerCase() === (grant.emailAddress ?? '').toLowerCase() && (p.domain ?? '') === (grant.domain ?? ''));
       if (same) continue;
-      await json(
-        await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}/permissions`, {
-          method: 'POST',
-          query: { supportsAllDrives: true, sendNotificationEmail: grant.type === 'user' ? 'false' : undefined },
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...grant, ...(request.expiresAt && grant.type === 'user' && { expirationTime: request.expiresAt }) }),
-        }),
-      );
+      await ctx.apiJson(`/drive/v3/files/${encodeURIComponent(ref.itemId)}/permissions`, {
+        method: 'POST',
+        query: { supportsAllDrives: true, sendNotificationEmail: grant.type === 'user' ? 'false' : undefined },
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...grant, ...(request.expiresAt && grant.type === 'user' && { expirationTime: request.expiresAt }) }),
+      });
     }
     return { url: file.webViewLink ?? `https://drive.google.com/file/d/${ref.itemId}/view`, type: request.type, scope: request.scope, expiresAt: request.expiresAt };
   },
@@ -227,9 +221,7 @@ export const googleDocuments: DocumentsApi = {
   },
 
   async thumbnail(ctx, ref, size) {
-    const file = await json<{ hasThumbnail?: boolean; thumbnailLink?: string }>(
-      await ctx.api(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'hasThumbnail,thumbnailLink', supportsAllDrives: true } }),
-    );
+    const file = await ctx.apiJson<{ hasThumbnail?: boolean; thumbnailLink?: string }>(`/drive/v3/files/${encodeURIComponent(ref.itemId)}`, { query: { fields: 'hasThumbnail,thumbnailLink', supportsAllDrives: true } });
     if (!file.thumbnailLink) throw new TetherError(404, 'not_found', 'This item has no thumbnail.');
     // thumbnailLink ends in `=s<px>`; asking for another size is how Drive clients resize.
     const link = file.thumbnailLink.replace(/=s\d+$/, '') + `=s${THUMBNAIL_PIXELS[size]}`;
@@ -245,7 +237,7 @@ export const googleDocuments: DocumentsApi = {
    */
   async content(ctx, ref, range) {
     const path = `/drive/v3/files/${encodeURIComponent(ref.itemId)}`;
-    const file = await json<{ name: string; mimeType?: string }>(await ctx.api(path, { query: { fields: 'name,mimeType', supportsAllDrives: true } }));
+    const file = await ctx.apiJson<{ name: string; mimeType?: string }>(path, { query: { fields: 'name,mimeType', supportsAllDrives: true } });
     const mimeType = file.mimeType ?? '';
     if (!mimeType.startsWith(GOOGLE_APPS)) {
       return ok(await ctx.download(path, { query: { alt: 'media', supportsAllDrives: true }, contentHosts: GOOGLE_CONTENT_HOSTS, ...(range && { headers: { range } }) }));
@@ -278,7 +270,7 @@ function parentIdOf(parent: ItemRef | null, driveId: string | null): string {
 /** ETags are `"<version>"`; Drive v3 has no If-Match, so the version is compared first (best effort). */
 async function checkVersion(ctx: ProviderContext, id: string, ifMatch: string | undefined): Promise<void> {
   if (!ifMatch) return;
-  const file = await json<{ version?: string }>(await ctx.api(fileUrl(id), { query: { fields: 'version', supportsAllDrives: true } }));
+  const file = await ctx.apiJson<{ version?: string }>(fileUrl(id), { query: { fields: 'version', supportsAllDrives: true } });
   const wanted = ifMatch.replace(/^W\//, '').replaceAll('"', '');
   if (file.version !== wanted) throw new TetherError(412, 'precondition_failed', 'The item changed since the given If-Match version.');
 }
@@ -339,9 +331,7 @@ export const googleDocumentsWrite: DocumentsWriteApi = {
     if (body.size > DRIVE_MULTIPART_MAX) return mapDriveFile(await resumable(ctx, 'POST', '/upload/drive/v3/files', metadata, body));
     const part = multipart(metadata, body.contentType, await readAll(body.stream, body.size));
     return mapDriveFile(
-      await json<DriveFile>(
-        await ctx.api('/upload/drive/v3/files', { method: 'POST', query: { uploadType: 'multipart', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': part.contentType }, body: part.body }),
-      ),
+      await ctx.apiJson<DriveFile>('/upload/drive/v3/files', { method: 'POST', query: { uploadType: 'multipart', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': part.contentType }, body: part.body }),
     );
   },
 
@@ -350,7 +340,7 @@ export const googleDocumentsWrite: DocumentsWriteApi = {
     if (body.size > DRIVE_MULTIPART_MAX) return mapDriveFile(await resumable(ctx, 'PATCH', path, {}, body));
     const bytes = await readAll(body.stream, body.size);
     return mapDriveFile(
-      await json<DriveFile>(await ctx.api(path, { method: 'PATCH', query: { uploadType: 'media', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': body.contentType }, body: bytes })),
+      await ctx.apiJson<DriveFile>(path, { method: 'PATCH', query: { uploadType: 'media', supportsAllDrives: true, fields: FILE_FIELDS }, headers: { 'content-type': body.contentType }, body: bytes }),
     );
   },
 
@@ -360,14 +350,12 @@ export const googleDocumentsWrite: DocumentsWriteApi = {
       throw new TetherError(409, 'conflict', 'An item of that name exists in the folder.');
     }
     return mapDriveFile(
-      await json<DriveFile>(
-        await ctx.api('/drive/v3/files', {
-          method: 'POST',
-          query: { supportsAllDrives: true, fields: FILE_FIELDS },
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: target.name, mimeType: FOLDER, parents: [parentId] }),
-        }),
-      ),
+      await ctx.apiJson<DriveFile>('/drive/v3/files', {
+        method: 'POST',
+        query: { supportsAllDrives: true, fields: FILE_FIELDS },
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: target.name, mimeType: FOLDER, parents: [parentId] }),
+      }),
     );
   },
 
@@ -375,18 +363,16 @@ export const googleDocumentsWrite: DocumentsWriteApi = {
     await checkVersion(ctx, ref.itemId, changes.ifMatch);
     let move: Record<string, string> = {};
     if (changes.parent) {
-      const current = await json<{ parents?: string[] }>(await ctx.api(fileUrl(ref.itemId), { query: { fields: 'parents', supportsAllDrives: true } }));
+      const current = await ctx.apiJson<{ parents?: string[] }>(fileUrl(ref.itemId), { query: { fields: 'parents', supportsAllDrives: true } });
       move = { addParents: changes.parent.itemId, removeParents: (current.parents ?? []).join(',') };
     }
     return mapDriveFile(
-      await json<DriveFile>(
-        await ctx.api(fileUrl(ref.itemId), {
-          method: 'PATCH',
-          query: { supportsAllDrives: true, fields: FILE_FIELDS, ...move },
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(changes.name ? { name: changes.name } : {}),
-        }),
-      ),
+      await ctx.apiJson<DriveFile>(fileUrl(ref.itemId), {
+        method: 'PATCH',
+        query: { supportsAllDrives: true, fields: FILE_FIELDS, ...move },
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(changes.name ? { name: changes.name } : {}),
+      }),
       true,
     );
   },

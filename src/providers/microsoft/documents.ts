@@ -145,7 +145,7 @@ function itemPath(ref: ItemRef): string {
 
 export const microsoftDocuments: DocumentsApi = {
   async listDrives(ctx) {
-    const own = await json<GraphDrive>(await ctx.api('/me/drive'));
+    const own = await ctx.apiJson<GraphDrive>('/me/drive');
     // SharePoint document libraries: the sites the account can see (Graph `GET /sites?search=*`).
     // Without a Sites scope Graph answers 403: the account then simply has its OneDrive.
     const found = await ctx.api('/sites', { query: { search: '*', $select: 'id', $top: 50 } });
@@ -153,7 +153,7 @@ export const microsoftDocuments: DocumentsApi = {
     const sites = await json<GraphPage<{ id: string }>>(found);
     const libraries: Drive[] = [];
     for (const site of sites.value) {
-      const drives = await json<GraphPage<GraphDrive>>(await ctx.api(`/sites/${seg(site.id)}/drives`));
+      const drives = await ctx.apiJson<GraphPage<GraphDrive>>(`/sites/${seg(site.id)}/drives`);
       libraries.push(...drives.value.map(mapDrive));
     }
     return [mapDrive(own), ...libraries];
@@ -168,57 +168,51 @@ export const microsoftDocuments: DocumentsApi = {
         : '/me/drive/root';
     const top = Math.min(request.limit, GRAPH_MAX_TOP);
     const orderBy = request.orderBy === 'modifiedAt' ? 'lastModifiedDateTime desc' : request.orderBy === 'name' ? 'name' : undefined;
-    const page = await json<GraphPage<GraphDriveItem>>(
-      await ctx.api(`${base}/children`, {
-        query: { $top: top, $select: SELECT, $orderby: orderBy, ...(state && { $skiptoken: String(state.t) }) },
-      }),
-    );
+    const page = await ctx.apiJson<GraphPage<GraphDriveItem>>(`${base}/children`, {
+      query: { $top: top, $select: SELECT, $orderby: orderBy, ...(state && { $skiptoken: String(state.t) }) },
+    });
     const token = skipToken(page['@odata.nextLink']);
     return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
   },
 
   async getItem(ctx, ref) {
-    return mapGraphItem(await json<GraphDriveItem>(await ctx.api(itemPath(ref), { query: { $select: SELECT } })), true);
+    return mapGraphItem(await ctx.apiJson<GraphDriveItem>(itemPath(ref), { query: { $select: SELECT } }), true);
   },
 
   async search(ctx, query, cursor, limit) {
     const state = cursor ? decodePageCursor(cursor) : undefined;
     // OData string literal: a single quote is escaped by doubling it.
     const q = query.replaceAll("'", "''");
-    const page = await json<GraphPage<GraphDriveItem>>(
-      await ctx.api(`/me/drive/root/search(q='${encodeURIComponent(q)}')`, { query: { $top: Math.min(limit, GRAPH_MAX_TOP), $select: SELECT, ...(state && { $skiptoken: String(state.t) }) } }),
-    );
+    const page = await ctx.apiJson<GraphPage<GraphDriveItem>>(`/me/drive/root/search(q='${encodeURIComponent(q)}')`, { query: { $top: Math.min(limit, GRAPH_MAX_TOP), $select: SELECT, ...(state && { $skiptoken: String(state.t) }) } });
     const token = skipToken(page['@odata.nextLink']);
     return { items: page.value.map((i) => mapGraphItem(i)), nextCursor: token ? encodePageCursor({ t: token }) : null };
   },
 
   async preview(ctx, ref) {
-    const body = await json<{ getUrl?: string }>(await ctx.api(`${itemPath(ref)}/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    const body = await ctx.apiJson<{ getUrl?: string }>(`${itemPath(ref)}/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     if (!body.getUrl) throw new Error('Graph preview answered without getUrl');
     return { url: body.getUrl };
   },
 
   async createLink(ctx, ref, request) {
     // Graph createLink is idempotent by itself: the same type/scope/recipients answer 200 with the existing link.
-    const permission = await json<GraphPermission>(
-      await ctx.api(`${itemPath(ref)}/createLink`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          type: request.type,
-          scope: request.scope,
-          ...(request.recipients.length > 0 && { recipients: request.recipients.map((email) => ({ email })) }),
-          ...(request.expiresAt && { expirationDateTime: request.expiresAt }),
-        }),
+    const permission = await ctx.apiJson<GraphPermission>(`${itemPath(ref)}/createLink`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: request.type,
+        scope: request.scope,
+        ...(request.recipients.length > 0 && { recipients: request.recipients.map((email) => ({ email })) }),
+        ...(request.expiresAt && { expirationDateTime: request.expiresAt }),
       }),
-    );
+    });
     const link = linkOf(permission);
     if (!link) throw new Error('Graph createLink answered without a link');
     return link;
   },
 
   async permissions(ctx, ref) {
-    const page = await json<GraphPage<GraphPermission>>(await ctx.api(`${itemPath(ref)}/permissions`));
+    const page = await ctx.apiJson<GraphPage<GraphPermission>>(`${itemPath(ref)}/permissions`);
     return page.value.map(mapPermission);
   },
 
@@ -233,7 +227,7 @@ export const microsoftDocuments: DocumentsApi = {
 
   async resolveSharedLink(ctx, link) {
     if (link.provider !== 'microsoft') throw new Error('not a Microsoft link');
-    return mapGraphItem(await json<GraphDriveItem>(await ctx.api(`/shares/${seg(link.shareId)}/driveItem`, { query: { $select: SELECT } })), true);
+    return mapGraphItem(await ctx.apiJson<GraphDriveItem>(`/shares/${seg(link.shareId)}/driveItem`, { query: { $select: SELECT } }), true);
   },
 };
 
@@ -247,13 +241,11 @@ function parentPath(parent: ItemRef | null, driveId: string | null): string {
 }
 
 async function uploadInSession(ctx: ProviderContext, sessionPath: string, conflict: ConflictBehavior | null, body: UploadBody): Promise<GraphDriveItem> {
-  const session = await json<{ uploadUrl: string }>(
-    await ctx.api(sessionPath, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(conflict ? { item: { '@microsoft.graph.conflictBehavior': conflict } } : {}),
-    }),
-  );
+  const session = await ctx.apiJson<{ uploadUrl: string }>(sessionPath, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(conflict ? { item: { '@microsoft.graph.conflictBehavior': conflict } } : {}),
+  });
   // Each fragment streams straight from the caller's request to the uploadUrl (nothing is held).
   const reader = new FragmentReader(body.stream);
   let last: Response | undefined;
@@ -281,9 +273,7 @@ export const microsoftDocumentsWrite: DocumentsWriteApi = {
     if (body.size <= GRAPH_SIMPLE_UPLOAD_MAX) {
       const bytes = await readAll(body.stream, body.size);
       return mapGraphItem(
-        await json<GraphDriveItem>(
-          await ctx.api(`${where}/content`, { method: 'PUT', query: { '@microsoft.graph.conflictBehavior': target.conflict }, headers: { 'content-type': body.contentType }, body: bytes }),
-        ),
+        await ctx.apiJson<GraphDriveItem>(`${where}/content`, { method: 'PUT', query: { '@microsoft.graph.conflictBehavior': target.conflict }, headers: { 'content-type': body.contentType }, body: bytes }),
       );
     }
     return mapGraphItem(await uploadInSession(ctx, `${where}/createUploadSession`, target.conflict, body));
@@ -292,20 +282,18 @@ export const microsoftDocumentsWrite: DocumentsWriteApi = {
   async replaceContent(ctx, ref, body) {
     if (body.size <= GRAPH_SIMPLE_UPLOAD_MAX) {
       const bytes = await readAll(body.stream, body.size);
-      return mapGraphItem(await json<GraphDriveItem>(await ctx.api(`${itemPath(ref)}/content`, { method: 'PUT', headers: { 'content-type': body.contentType }, body: bytes })));
+      return mapGraphItem(await ctx.apiJson<GraphDriveItem>(`${itemPath(ref)}/content`, { method: 'PUT', headers: { 'content-type': body.contentType }, body: bytes }));
     }
     return mapGraphItem(await uploadInSession(ctx, `${itemPath(ref)}/createUploadSession`, null, body));
   },
 
   async createFolder(ctx, target) {
     return mapGraphItem(
-      await json<GraphDriveItem>(
-        await ctx.api(`${parentPath(target.parent, target.driveId)}/children`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: target.name, folder: {}, '@microsoft.graph.conflictBehavior': target.conflict }),
-        }),
-      ),
+      await ctx.apiJson<GraphDriveItem>(`${parentPath(target.parent, target.driveId)}/children`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: target.name, folder: {}, '@microsoft.graph.conflictBehavior': target.conflict }),
+      }),
     );
   },
 
@@ -314,13 +302,11 @@ export const microsoftDocumentsWrite: DocumentsWriteApi = {
       throw new TetherError(422, 'not_applicable', 'Moving between drives is not supported; copy instead.');
     }
     return mapGraphItem(
-      await json<GraphDriveItem>(
-        await ctx.api(itemPath(ref), {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/json', ...(changes.ifMatch && { 'if-match': changes.ifMatch }) },
-          body: JSON.stringify({ ...(changes.name && { name: changes.name }), ...(changes.parent && { parentReference: { id: changes.parent.itemId } }) }),
-        }),
-      ),
+      await ctx.apiJson<GraphDriveItem>(itemPath(ref), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', ...(changes.ifMatch && { 'if-match': changes.ifMatch }) },
+        body: JSON.stringify({ ...(changes.name && { name: changes.name }), ...(changes.parent && { parentReference: { id: changes.parent.itemId } }) }),
+      }),
       true,
     );
   },
