@@ -17,6 +17,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function accessHook(auth: AuthService, publicOrigin: string) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     request.principal = undefined;
+    request.prefetchedConnection = undefined;
     const access: Access | undefined = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return;
 
@@ -30,10 +31,20 @@ export function accessHook(auth: AuthService, publicOrigin: string) {
     }
 
     if (bearer !== undefined) {
-      const tetherUser = request.headers['tether-user'];
-      const principal = await auth.fromApiKey(bearer, Array.isArray(tetherUser) ? undefined : tetherUser);
-      if (!principal) throw errors.unauthenticated('The API key is unknown or revoked.');
-      request.principal = principal;
+      const header = request.headers['tether-user'];
+      const tetherUser = Array.isArray(header) ? undefined : header;
+      // Routes that work on a connection read it with the caller in one round trip (see
+      // FastifyContextConfig.prefetchConnection); anything amiss goes the step-by-step way below.
+      const connectionId = request.routeOptions.config.prefetchConnection ? (request.params as { connectionId?: unknown }).connectionId : undefined;
+      const fast = typeof connectionId === 'string' ? await auth.fromApiKeyWithConnection(bearer, tetherUser, connectionId) : undefined;
+      if (fast) {
+        request.principal = fast.principal;
+        request.prefetchedConnection = { connection: fast.connection, app: fast.app };
+      } else {
+        const principal = await auth.fromApiKey(bearer, tetherUser);
+        if (!principal) throw errors.unauthenticated('The API key is unknown or revoked.');
+        request.principal = principal;
+      }
     } else {
       const sessionId = request.cookies[SESSION_COOKIE];
       const found = sessionId ? await auth.fromSession(sessionId) : undefined;

@@ -53,6 +53,7 @@ export async function buildServer(services: Services): Promise<{ app: App; route
     void reply.status(404).type('application/json').send(JSON.stringify(err.toJSON()));
   });
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('prefetchedConnection', undefined);
 
   // Every route must say who may call it; a route that forgets is a startup error, not an open door.
   const registered: RegisteredRoute[] = [];

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/database.ts';
+import type { Connection, ProviderApp } from '../db/schema.ts';
 import type { KeyManagement, KeyService, Vault } from '../keys/index.ts';
 import type { Logger } from '../logging.ts';
 import type { EndpointProfiles } from '../providers/profiles.ts';
@@ -37,6 +38,12 @@ export type Access = 'public' | 'operator' | 'member' | 'admin';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * The route works on `:connectionId` (documents, proxy): an API-key caller's key, user and the
+     * connection with its provider app are read in one query, before the handler. The handler
+     * still decides; nothing is read for a caller who may not see the connection.
+     */
+    prefetchConnection?: boolean;
   }
   interface FastifyInstance {
     /** This instance's Prometheus metrics (routes that count something of their own). */
@@ -44,6 +51,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** Set by the access hook on prefetchConnection routes when the fast path found the connection. */
+    prefetchedConnection: { connection: Connection; app: ProviderApp } | undefined;
   }
 }
 

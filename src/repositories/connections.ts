@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
-import type { Connection, ConnectionsTable, Database, NewConnection, ProviderApp } from '../db/schema.ts';
-import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
+import type { Connection, ConnectionsTable, Database, NewConnection, ProviderApp, User } from '../db/schema.ts';
+import { CompiledQuery, sql, type SelectQueryBuilder, type Updateable } from 'kysely';
 
 /** Who may see a connection: its owner, members of its groups when shared, and (all) org admins. */
 export interface Viewer {
@@ -39,6 +39,26 @@ export const connectionsRepository = {
     if (!row) return undefined;
     const { app_json, app_client_secret, ...connection } = row;
     return { connection: connection as Connection, app: providerAppFromJson(app_json, app_client_secret) };
+  },
+  /**
+   * An API-key call on a connection in one round trip: the live key, the `Tether-User` it acts for
+   * (resolved exactly as apiKeysRepository.findActiveWithUser does: by id or external id, the id
+   * winning) and the connection with its provider app when that user may see it (the rules of
+   * `visible` below). Undefined when any part is missing — the caller then takes the step-by-step
+   * path, which tells the cases apart (401, 400, 404). The SQL is written once, not built per call.
+   */
+  async findVisibleWithAppForApiKey(db: Queryable, key: { hash: Buffer; userRef: string; connectionId: string }): Promise<{ apiKey: { id: string; org_id: string }; user: User; connection: Connection; app: ProviderApp } | undefined> {
+    const byId = UUID.test(key.userRef) ? key.userRef : null;
+    const { rows } = await db.executeQuery<ApiKeyConnectionRow>(CompiledQuery.raw(API_KEY_CONNECTION_SQL, [key.hash, byId, key.userRef, key.connectionId]));
+    const row = rows[0];
+    if (!row) return undefined;
+    const { key_id, key_org_id, user_json, app_json, app_client_secret, ...connection } = row;
+    return {
+      apiKey: { id: key_id, org_id: key_org_id },
+      user: { ...user_json, created_at: new Date(user_json.created_at), updated_at: new Date(user_json.updated_at) },
+      connection: connection as Connection,
+      app: providerAppFromJson(app_json, app_client_secret),
+    };
   },
   /** A shared connection by its opaque handle, when the viewer may see it. */
   findVisibleByHandle(db: Queryable, orgId: string, handle: string, viewer: Viewer): Promise<Connection | undefined> {
@@ -142,6 +162,29 @@ function visible<Q extends SelectQueryBuilder<Database, 'connections', Connectio
     ]),
   ) as Q;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type ApiKeyConnectionRow = Connection & { key_id: string; key_org_id: string; user_json: User & { created_at: string; updated_at: string }; app_json: Record<string, unknown>; app_client_secret: Buffer };
+
+// $1 key hash, $2 user id (or null), $3 user ref, $4 connection id. The user is chosen first (CTE),
+// so a ref that is one user's id and another's external id can never pick the one who sees more.
+const API_KEY_CONNECTION_SQL = `
+with who as (
+  select k.id as key_id, k.org_id as key_org_id, u.id as user_id, u.role as user_role, to_jsonb(u) as user_json
+  from api_keys k
+  join users u on u.org_id = k.org_id and (u.id = $2::uuid or u.external_id = $3)
+  where k.secret_hash = $1 and k.revoked_at is null
+  order by u.id = $2::uuid desc nulls last
+  limit 1
+)
+select who.key_id, who.key_org_id, who.user_json, c.*, to_jsonb(a) - 'client_secret' as app_json, a.client_secret as app_client_secret
+from who
+join connections c on c.org_id = who.key_org_id and c.id = $4::uuid
+join provider_apps a on a.org_id = c.org_id and a.id = c.provider_app_id
+where who.user_role = 'admin'
+   or c.owner_user_id = who.user_id
+   or (c.shared and c.group_ids && array(select gm.group_id from group_members gm where gm.user_id = who.user_id))`;
 
 /** A provider_apps row read through to_jsonb: timestamps (`*_at`) back to Dates, the secret back in place. */
 function providerAppFromJson(json: Record<string, unknown>, clientSecret: Buffer): ProviderApp {

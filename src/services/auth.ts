@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts';
-import type { User } from '../db/schema.ts';
+import type { Connection, ProviderApp, User } from '../db/schema.ts';
 import { errors } from '../errors.ts';
 import { apiKeysRepository } from '../repositories/apiKeys.ts';
+import { connectionsRepository } from '../repositories/connections.ts';
 import { orgsRepository } from '../repositories/orgs.ts';
 import { connectSessionsRepository } from '../repositories/connectSessions.ts';
 import { rateLimitsRepository } from '../repositories/rateLimits.ts';
@@ -11,6 +12,8 @@ import { dummyPasswordHash, verifyPassword } from '../security/passwords.ts';
 import { API_KEY_PREFIX, constantTimeEqual, randomToken, sha256 } from '../security/tokens.ts';
 import { audit } from './audit.ts';
 import type { CallContext, UserPrincipal } from './context.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuthSettings {
   operatorToken: string;
@@ -128,6 +131,19 @@ export class AuthService {
     if (!found.user) throw errors.unknownUser();
     this.touchApiKey(found.apiKey.id);
     return { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id };
+  }
+
+  /**
+   * The fast path of an API-key call on a connection (documents, proxy): principal, connection and
+   * provider app in one round trip. Undefined when that finds nothing; the caller then takes the
+   * step-by-step path (fromApiKey, then the connection), which gives the precise error.
+   */
+  async fromApiKeyWithConnection(key: string, tetherUser: string | undefined, connectionId: string): Promise<{ principal: UserPrincipal; connection: Connection; app: ProviderApp } | undefined> {
+    if (!key.startsWith(API_KEY_PREFIX) || tetherUser === undefined || tetherUser === '' || tetherUser.length > 256 || !UUID.test(connectionId)) return undefined;
+    const found = await connectionsRepository.findVisibleWithAppForApiKey(this.db, { hash: sha256(key), userRef: tetherUser, connectionId });
+    if (!found) return undefined;
+    this.touchApiKey(found.apiKey.id);
+    return { principal: { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id }, connection: found.connection, app: found.app };
   }
 
   /**

@@ -5,7 +5,7 @@ import type { ProviderId } from '../providers/definition.ts';
 import { googleDocuments, googleDocumentsWrite } from '../providers/google/documents.ts';
 import { microsoftDocuments, microsoftDocumentsWrite } from '../providers/microsoft/documents.ts';
 import type { UserPrincipal } from './context.ts';
-import { connectionContext, loadConnection, type ProviderCallDeps } from './providerContext.ts';
+import { connectionContext, loadConnection, type Prefetched, type ProviderCallDeps } from './providerContext.ts';
 
 const adapters: Partial<Record<ProviderId, { read: DocumentsApi; write: DocumentsWriteApi }>> = {
   microsoft: { read: microsoftDocuments, write: microsoftDocumentsWrite },
@@ -33,8 +33,9 @@ export class DocumentsService {
     this.deps = deps;
   }
 
-  async open(principal: UserPrincipal, connectionId: string, signal?: AbortSignal): Promise<OpenConnection> {
-    const { connection, app } = await loadConnection(this.deps, principal, connectionId);
+  async open(principal: UserPrincipal, connectionId: string, options: { signal?: AbortSignal; prefetched?: Prefetched | undefined } = {}): Promise<OpenConnection> {
+    const { connection, app } = await loadConnection(this.deps, principal, connectionId, options.prefetched);
+    const signal = options.signal;
     const pair = adapters[app.provider];
     if (!pair) throw new TetherError(422, 'not_applicable', 'This connection has no documents (it is not a Microsoft or Google connection).');
     const { ctx } = connectionContext(this.deps, connection, app, signal ? { signal } : {});

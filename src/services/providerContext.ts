@@ -17,8 +17,15 @@ export interface ProviderCallDeps {
   retry: RetryPolicy;
 }
 
-/** The connection, if the caller may see it (owner, its groups, org admins; else 404), with its provider app — one query. */
-export function loadConnection(deps: ProviderCallDeps, principal: UserPrincipal, connectionId: string): Promise<{ connection: Connection; app: ProviderApp }> {
+/** A connection and its app, already read with the caller's credentials (the access hook's fast path). */
+export type Prefetched = { connection: Connection; app: ProviderApp };
+
+/**
+ * The connection, if the caller may see it (owner, its groups, org admins; else 404), with its
+ * provider app — one query, or none when the access hook already read it for this caller.
+ */
+export async function loadConnection(deps: ProviderCallDeps, principal: UserPrincipal, connectionId: string, prefetched?: Prefetched): Promise<Prefetched> {
+  if (prefetched && prefetched.connection.id === connectionId && prefetched.connection.org_id === principal.orgId) return prefetched;
   return deps.connections.getWithApp(principal, connectionId);
 }
 

@@ -5,7 +5,7 @@ import { proxyUrlFor, rewriteLinkHeader, upstreamUrl, type ProxyTarget } from '.
 import type { ProviderContext } from '../providers/adapter.ts';
 import type { ProviderId } from '../providers/definition.ts';
 import type { UserPrincipal } from './context.ts';
-import { connectionContext, loadConnection, type ProviderCallDeps } from './providerContext.ts';
+import { connectionContext, loadConnection, type Prefetched, type ProviderCallDeps } from './providerContext.ts';
 import { needsReauth } from './tokenCustody.ts';
 
 export interface ProxyLimits {
@@ -66,10 +66,10 @@ export class ProxyService {
   }
 
   /** The connection, if the caller may see it (else 404, before any upstream call), under one deadline. */
-  async open(principal: UserPrincipal, connectionId: string, callerGone: AbortSignal): Promise<OpenProxy> {
+  async open(principal: UserPrincipal, connectionId: string, callerGone: AbortSignal, prefetched?: Prefetched): Promise<OpenProxy> {
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
     const signal = AbortSignal.any([callerGone, deadline]);
-    const { connection, app } = await loadConnection(this.deps, principal, connectionId);
+    const { connection, app } = await loadConnection(this.deps, principal, connectionId, prefetched);
     const { apiBaseUrl, ctx } = connectionContext(this.deps, connection, app, { signal, sleep: (ms) => sleepUnless(ms, signal) });
     return { provider: app.provider, connectionId: connection.id, apiBaseUrl, ctx, deadline };
   }

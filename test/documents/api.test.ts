@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connect, startConnectEnv, type ConnectEnv } from '../connections/support.ts';
-import { signIn, type Auth } from '../support/tether.ts';
+import { createOrgFixture, signIn, type Auth } from '../support/tether.ts';
 
 /**
  * The documents API through Tether's public HTTP API, on connections made with the connect flow
@@ -160,5 +160,42 @@ describe('documents API (HTTP)', () => {
       }
     }
     assert.deepEqual(env.sb.requestLog.since(mark), []);
+  });
+  it('API-key callers: the one-query path (key, user and connection together) decides exactly as the step-by-step one', async () => {
+    const admin = env.org.admin.session;
+    const key = env.org.apiKey.key;
+    const asUser = (user: string | undefined): Auth => ({ kind: 'apiKey', key, ...(user !== undefined && { user }) });
+    const outsider = await env.t.http.post('/api/v1/users', { email: 'keyed-outsider@connect.test', displayName: 'Keyed outsider', role: 'member' }, admin);
+    assert.equal(outsider.status, 201, outsider.text);
+    // An admin whose external id is the outsider's user id: a ref that is one user's id and
+    // another's external id means the id, so this must not let the outsider see as an admin.
+    const lookalike = await env.t.http.post('/api/v1/users', { email: 'lookalike@connect.test', displayName: 'Lookalike', role: 'admin', externalId: outsider.body.id }, admin);
+    assert.equal(lookalike.status, 201, lookalike.text);
+    const revoked = await env.t.http.post('/api/v1/api-keys', { name: 'revoked' }, admin);
+    assert.equal((await env.t.http.delete(`/api/v1/api-keys/${revoked.body.apiKey.id}`, admin)).status, 200);
+    const other = await createOrgFixture(env.t, 'keyed-other');
+
+    for (const provider of ['microsoft', 'google'] as const) {
+      const path = api(provider, '/items?limit=5');
+      for (const [who, auth] of [['member by external id', asUser(env.org.member.externalId)], ['member by id', asUser(env.org.member.id)], ['org admin', asUser(env.org.admin.id)]] as const) {
+        const res = await get(path, auth);
+        assert.equal(res.status, 200, `${provider}, ${who}: ${res.text}`);
+        assert.ok(Array.isArray(res.body.items));
+      }
+      const mark = env.sb.requestLog.mark();
+      const refused: [string, Auth, number, string][] = [
+        ['outsider (by id, also an admin’s external id)', asUser(outsider.body.id), 404, 'not_found'],
+        ['another org’s key and member', other.asMember, 404, 'not_found'],
+        ['revoked key', { kind: 'apiKey', key: revoked.body.key, user: env.org.member.id }, 401, 'unauthenticated'],
+        ['no Tether-User', asUser(undefined), 400, 'tether_user_required'],
+        ['unknown user', asUser('nobody-here'), 401, 'unknown_user'],
+      ];
+      for (const [who, auth, status, code] of refused) {
+        const res = await get(path, auth);
+        assert.equal(res.status, status, `${provider}, ${who}: ${res.text}`);
+        assert.equal(res.body.error?.code, code, `${provider}, ${who}`);
+      }
+      assert.deepEqual(env.sb.requestLog.since(mark), [], 'no upstream call for a refused caller');
+    }
   });
 });

@@ -32,7 +32,7 @@ export const proxyRequest: Route = (app, services) => {
       method: METHODS,
       url: '/api/v1/connections/:connectionId/proxy/*',
       exposeHeadRoute: false,
-      config: { access: 'member' },
+      config: { access: 'member', prefetchConnection: true },
       schema: {
         tags: ['connections'],
         summary: "Forward a request to the connection's provider API (restricted proxy)",
@@ -51,7 +51,7 @@ export const proxyRequest: Route = (app, services) => {
           if (!reply.raw.writableFinished) callerGone.abort();
         });
         const { connectionId } = request.params as { connectionId: string };
-        const open = await services.proxy.open(userOf(request), connectionId, callerGone.signal);
+        const open = await services.proxy.open(userOf(request), connectionId, callerGone.signal, request.prefetchedConnection);
         providerOf.set(request, open.provider);
         const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : (request.body as Buffer | undefined);
         const answer = await services.proxy.forward(open, target, { method: request.method, headers: request.headers, body });

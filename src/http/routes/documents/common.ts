@@ -12,6 +12,9 @@ import { userOf } from '../../types.ts';
 
 export const connectionParams = z.strictObject({ connectionId: uuid });
 
+/** Every documents route: members (visibility decides), the connection read with the caller (access.ts). */
+export const connectionRoute = { access: 'member', prefetchConnection: true } as const;
+
 /**
  * Route serializer for item pages (listing, search): the 200 answer is built by the adapters'
  * typed mappers, so it is written with JSON.stringify alone — checking 200 items with zod on the
@@ -31,7 +34,7 @@ export function open(services: Services, request: FastifyRequest & { params: { c
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return services.documents.open(userOf(request), request.params.connectionId, controller.signal);
+  return services.documents.open(userOf(request), request.params.connectionId, { signal: controller.signal, prefetched: request.prefetchedConnection });
 }
 
 export function itemRef(open: OpenConnection, itemId: string): ItemRef {

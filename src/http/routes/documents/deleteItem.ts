@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open } from './common.ts';
 
 export const deleteItem: Route = (app, services) => {
   app.delete('/api/v1/connections/:connectionId/items/:itemId', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: { tags: ['documents'], summary: 'Delete an item', params: itemParams, headers: z.object({ 'if-match': z.string().max(200).optional() }), response: { 204: z.null(), ...errorResponses } },
   }, async (request, reply) => {
     const c = await open(services, request, reply);

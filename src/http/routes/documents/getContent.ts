@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { TetherError } from '../../../errors.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open, streamBytes } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open, streamBytes } from './common.ts';
 
 const RANGE = /^bytes=\d*-\d*$/;
 
 /** The file's bytes, streamed (never buffered whole); a single HTTP Range is passed through. */
 export const getContent: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items/:itemId/content', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: { tags: ['documents'], summary: "Stream an item's content (Range supported)", params: itemParams, response: { 200: z.any(), 206: z.any(), ...errorResponses } },
   }, async (request, reply) => {
     const range = request.headers.range;

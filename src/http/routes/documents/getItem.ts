@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open } from './common.ts';
 
 export const getItem: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items/:itemId', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: 'Get an item (ETag = its version, for If-Match)',

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open, streamBytes } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open, streamBytes } from './common.ts';
 
 /** The image bytes, streamed through with ETag; cacheable privately by the browser. */
 export const getThumbnail: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items/:itemId/thumbnail', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: "Stream an item's thumbnail",

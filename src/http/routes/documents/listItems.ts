@@ -3,11 +3,11 @@ import { checkDriveId } from '../../../documents/ids.ts';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { connectionParams, itemPageSerializer, itemRef, open } from './common.ts';
+import { connectionParams, connectionRoute, itemPageSerializer, itemRef, open } from './common.ts';
 
 export const listItems: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: "List a folder's children",

@@ -3,14 +3,14 @@ import { isValidName } from '../../../documents/chunks.ts';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open } from './common.ts';
 
 export const itemName = z.string().refine(isValidName, 'a file name: 1–255 characters, no slashes, control characters or dot names');
 
 /** Rename and/or move. With `If-Match` (the item's ETag), a changed item answers 412. */
 export const patchItem: Route = (app, services) => {
   app.patch('/api/v1/connections/:connectionId/items/:itemId', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: 'Rename or move an item',

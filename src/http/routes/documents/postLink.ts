@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { sharedLink } from '../../../documents/model.ts';
 import { email, errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { itemParams, itemRef, open } from './common.ts';
+import { connectionRoute, itemParams, itemRef, open } from './common.ts';
 
 /** Idempotent: the same request returns the same link (Graph createLink; Drive permissions). */
 export const postLink: Route = (app, services) => {
   app.post('/api/v1/connections/:connectionId/items/:itemId/links', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: 'Create (or get) a sharing link',

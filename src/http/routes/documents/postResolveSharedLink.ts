@@ -3,12 +3,12 @@ import { documentItem } from '../../../documents/model.ts';
 import { MAX_SHARED_URL_LENGTH, parseSharedLink } from '../../../documents/sharedLinks.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { connectionParams, open } from './common.ts';
+import { connectionParams, connectionRoute, open } from './common.ts';
 
 /** The item behind a pasted sharing URL, looked up with this connection's credentials; the URL is parsed, never fetched. */
 export const postResolveSharedLink: Route = (app, services) => {
   app.post('/api/v1/connections/:connectionId/shared-links/resolve', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: 'Resolve a pasted sharing URL to its item',

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { connectionParams, itemPageSerializer, open } from './common.ts';
+import { connectionParams, connectionRoute, itemPageSerializer, open } from './common.ts';
 
 export const searchItems: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/search', {
-    config: { access: 'member' },
+    config: connectionRoute,
     schema: {
       tags: ['documents'],
       summary: 'Search items by name',

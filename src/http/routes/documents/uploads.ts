@@ -6,7 +6,7 @@ import { TetherError } from '../../../errors.ts';
 import type { UploadBody } from '../../../providers/adapter.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { App, Route } from '../../types.ts';
-import { connectionParams, itemParams, itemRef, open } from './common.ts';
+import { connectionParams, connectionRoute, itemParams, itemRef, open } from './common.ts';
 import { itemName } from './patchItem.ts';
 
 const conflict = z.enum(['fail', 'replace', 'rename']).default('fail');
@@ -32,7 +32,7 @@ export const uploadRoutes: Route = (app, services) => {
     }
 
     child.post('/api/v1/connections/:connectionId/items', {
-      config: { access: 'member' },
+      config: connectionRoute,
       schema: {
         tags: ['documents'],
         summary: 'Upload a file (the body is the file), or create a folder (JSON body {"kind":"folder","name"})',
@@ -64,7 +64,7 @@ export const uploadRoutes: Route = (app, services) => {
     });
 
     child.put('/api/v1/connections/:connectionId/items/:itemId/content', {
-      config: { access: 'member' },
+      config: connectionRoute,
       schema: { tags: ['documents'], summary: "Replace a file's content (the body is the new content)", params: itemParams, response: { 200: documentItem, ...errorResponses } },
     }, async (request, reply) => {
       const c = await open(services, request, reply);
