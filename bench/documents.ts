@@ -2,7 +2,7 @@
 // directly, with the same HTTP client (undici, parsing the JSON in both cases), warm token cache.
 import { request } from 'undici';
 import { call, directAccessToken, type BenchWorld } from './env.ts';
-import { childrenCpuMs, closedLoop, cpuMs, grid, median, percentile, verdict, type LoopResult } from './support.ts';
+import { childrenCpuMs, closedLoop, cpuMs, cpuSplitMs, grid, median, percentile, verdict, type LoopResult } from './support.ts';
 
 const FOLDER_SIZE = 200;
 const TARGET_ADDED_MEDIAN_MS = 2;
@@ -10,7 +10,9 @@ const TARGET_CPU_PER_LISTING_MS = 2;
 
 export interface DocumentsResult {
   folderSize: number;
-  concurrency1: { requests: number; direct: Stats; tether: Stats; addedMedianMs: number; tetherCpuMsPerListing: number; sandboxCpuMsPerListing: { direct: number; tether: number }; databaseCpuMsPerListing: number | null };
+  /** The listing's size as JSON: the provider's answer and Tether's. */
+  bytes: { upstream: number; tether: number };
+  concurrency1: { requests: number; direct: Stats; tether: Stats; addedMedianMs: number; tetherCpuMsPerListing: number; tetherSystemCpuMsPerListing: number; sandboxCpuMsPerListing: { direct: number; tether: number }; databaseCpuMsPerListing: number | null };
   concurrency32: { seconds: number; direct: Stats; tether: Stats; throughputRatio: number; tetherCpuMsPerListing: number };
   targets: { addedMedianMs: number; cpuMsPerListing: number; addedMedian: string; cpu: string };
 }
@@ -60,6 +62,7 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
   const directHeaders = { authorization: `Bearer ${await directAccessToken(world)}` };
   const direct = await call(agent, 'GET', directUrl, { headers: directHeaders });
   if (direct.status !== 200 || direct.body.value.length !== FOLDER_SIZE) throw new Error(`direct listing: ${direct.status}`);
+  const bytes = { upstream: Buffer.byteLength(JSON.stringify(direct.body)), tether: Buffer.byteLength(JSON.stringify(viaTether.body)) };
   const names = (items: { name: string }[]) => items.map((i) => i.name).sort().join('/');
   if (names(direct.body.value) !== names(viaTether.body.items)) throw new Error('direct and Tether listings differ');
 
@@ -81,7 +84,7 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
 
   // Concurrency 1, alternating blocks so that load from elsewhere on the machine hits both alike.
   const block = 50;
-  const c1 = { direct: [] as number[], tether: [] as number[], directErrors: 0, tetherErrors: 0, directMs: 0, tetherMs: 0, tetherCpu: 0, sbCpuDirect: 0, sbCpuTether: 0, dbCpu: 0 };
+  const c1 = { direct: [] as number[], tether: [] as number[], directErrors: 0, tetherErrors: 0, directMs: 0, tetherMs: 0, tetherCpu: 0, tetherSystem: 0, sbCpuDirect: 0, sbCpuTether: 0, dbCpu: 0 };
   // The embedded Postgres's CPU (postmaster and backends), when Tether runs it.
   const postmaster = world.postmasterPid();
   const dbCpu = () => (postmaster === undefined ? 0 : childrenCpuMs(postmaster));
@@ -92,11 +95,13 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
     c1.sbCpuDirect += cpuMs(sb.child.pid!) - sb0;
     c1.direct.push(...d.latencies);
     c1.directErrors += d.errors;
-    const cpu0 = cpuMs(tether.child.pid!);
+    const cpu0 = cpuSplitMs(tether.child.pid!);
     const db0 = dbCpu();
     sb0 = cpuMs(sb.child.pid!);
     const t = await closedLoop({ concurrency: 1, requests: n, call: listTether });
-    c1.tetherCpu += cpuMs(tether.child.pid!) - cpu0;
+    const cpu1 = cpuSplitMs(tether.child.pid!);
+    c1.tetherCpu += cpu1.user + cpu1.system - cpu0.user - cpu0.system;
+    c1.tetherSystem += cpu1.system - cpu0.system;
     c1.dbCpu += dbCpu() - db0;
     c1.sbCpuTether += cpuMs(sb.child.pid!) - sb0;
     c1.tether.push(...t.latencies);
@@ -116,11 +121,13 @@ export async function documentsBench(world: BenchWorld, options: { listings: num
 
   const result: DocumentsResult = {
     folderSize: FOLDER_SIZE,
+    bytes,
     concurrency1: {
       requests: c1.tether.length,
       ...s1,
       addedMedianMs: s1.tether.p50Ms - s1.direct.p50Ms,
       tetherCpuMsPerListing: c1.tetherCpu / c1.tether.length,
+      tetherSystemCpuMsPerListing: c1.tetherSystem / c1.tether.length,
       sandboxCpuMsPerListing: { direct: c1.sbCpuDirect / c1.direct.length, tether: c1.sbCpuTether / c1.tether.length },
       databaseCpuMsPerListing: postmaster === undefined ? null : c1.dbCpu / c1.tether.length,
     },
@@ -156,8 +163,9 @@ export function printDocuments(r: DocumentsResult): void {
     ),
   );
   console.log(`  added median latency at concurrency 1: ${f(c1.addedMedianMs)} ms (target ≤ ${r.targets.addedMedianMs} ms): ${r.targets.addedMedian}`);
-  console.log(`  Tether CPU per listing at concurrency 1: ${f(c1.tetherCpuMsPerListing)} ms (target ≤ ${r.targets.cpuMsPerListing} ms): ${r.targets.cpu}`);
+  console.log(`  Tether CPU per listing at concurrency 1: ${f(c1.tetherCpuMsPerListing)} ms (target ≤ ${r.targets.cpuMsPerListing} ms): ${r.targets.cpu}; of it in the kernel (socket reads and writes): ${f(c1.tetherSystemCpuMsPerListing)} ms`);
   console.log(`  throughput ratio at concurrency 32 (Tether / direct): ${f(c32.throughputRatio, 3)}`);
   console.log(`  Tether's CPU per listing / the sandbox's (which serves the same listing): ${f(c1.tetherCpuMsPerListing / c1.sandboxCpuMsPerListing.direct)} — steadier than the absolute figure on a shared machine`);
+  console.log(`  one listing is ${(r.bytes.upstream / 1024).toFixed(0)} KiB of JSON from the provider, ${(r.bytes.tether / 1024).toFixed(0)} KiB from Tether`);
   console.log(`  for scale, at concurrency 1: sandbox CPU per listing ${f(c1.sandboxCpuMsPerListing.direct)} ms direct, ${f(c1.sandboxCpuMsPerListing.tether)} ms via Tether${c1.databaseCpuMsPerListing === null ? '' : `; Postgres CPU per listing via Tether ${f(c1.databaseCpuMsPerListing)} ms`}`);
 }

@@ -42,9 +42,15 @@ export function table(rows: LoadResult[]): string {
 const TICKS_PER_SECOND = 100;
 
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
+}
+
+/** A process's CPU so far, in user space and in the kernel (system calls: socket writes and reads). */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return { user: (Number(fields[11]) * 1000) / TICKS_PER_SECOND, system: (Number(fields[12]) * 1000) / TICKS_PER_SECOND };
 }
 
 /** CPU of a process and its direct children (e.g. a postmaster and its backends). */
