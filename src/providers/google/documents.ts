@@ -50,6 +50,8 @@ export const GOOGLE_EXPORTS: Record<string, { mimeType: string; extension: strin
   'application/vnd.google-apps.drawing': { mimeType: 'application/pdf', extension: 'pdf' },
 };
 const FILE_FIELDS = 'id,name,mimeType,size,parents,driveId,webViewLink,createdTime,modifiedTime,owners(displayName,emailAddress),lastModifyingUser(displayName,emailAddress),md5Checksum,sha1Checksum,sha256Checksum,hasThumbnail,shared,iconLink,version';
+// Pages (listings, search) never carry provider fields.
+const PAGE_FIELDS = FILE_FIELDS.replace(',iconLink,version', '');
 const DRIVE_MAX_PAGE = 1000;
 
 /** Where Drive serves thumbnails and redirected downloads. */
@@ -130,7 +132,7 @@ async function listFiles(ctx: ProviderContext, q: string, options: { cursor: str
     query: {
       q,
       pageSize: Math.min(options.limit, DRIVE_MAX_PAGE),
-      fields: `nextPageToken,files(${FILE_FIELDS})`,
+      fields: `nextPageToken,files(${PAGE_FIELDS})`,
       orderBy: options.orderBy,
       supportsAllDrives: true,
       includeItemsFromAllDrives: true,
