@@ -3,7 +3,7 @@ import { checkDriveId } from '../../../documents/ids.ts';
 import { documentItem } from '../../../documents/model.ts';
 import { errorResponses } from '../../schemas.ts';
 import type { Route } from '../../types.ts';
-import { connectionParams, connectionRoute, itemPageSerializer, itemRef, open } from './common.ts';
+import { connectionParams, connectionRoute, itemRef, open, sendItemPage } from './common.ts';
 
 export const listItems: Route = (app, services) => {
   app.get('/api/v1/connections/:connectionId/items', {
@@ -21,16 +21,16 @@ export const listItems: Route = (app, services) => {
       }),
       response: { 200: z.object({ items: z.array(documentItem), nextCursor: z.string().nullable() }), ...errorResponses },
     },
-    serializerCompiler: itemPageSerializer,
   }, async (request, reply) => {
     const c = await open(services, request, reply);
     const q = request.query;
-    return c.read.listChildren(c.ctx, {
+    const page = await c.read.listChildren(c.ctx, {
       parent: q.parent === 'root' ? null : itemRef(c, q.parent),
       driveId: q.driveId === undefined ? null : checkDriveId(c.provider, q.driveId),
       cursor: q.cursor ?? null,
       limit: q.limit,
       orderBy: q.orderBy ?? null,
     });
+    return sendItemPage(reply, page);
   });
 };
