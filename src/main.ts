@@ -58,7 +58,7 @@ export async function startTether(config: Config, options: { logger?: Logger } =
       sessionTtlHours: config.sessions.ttlHours,
       loginMaxFailures: config.auth.loginMaxFailures,
       loginWindowMinutes: config.auth.loginWindowMinutes,
-    });
+    }, pool);
     const keyManagement = new KeyManagement(db, keys, { logger: logger.child({ component: 'keys' }) });
     const vault = new Vault(db, keys, { cacheTtlMs: config.keys.dataKeyCacheSeconds * 1000, logger: logger.child({ component: 'vault' }) });
     const webhookDeliverer = new WebhookDeliverer(db, vault, config.webhooks, logger.child({ component: 'webhooks' }));

@@ -1,6 +1,11 @@
 import type { Queryable } from '../db/database.ts';
 import type { Connection, ConnectionsTable, Database, NewConnection, ProviderApp, User } from '../db/schema.ts';
-import { CompiledQuery, sql, type SelectQueryBuilder, type Updateable } from 'kysely';
+import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
+
+/** What runs a named (server-side prepared) statement: the pg pool, not a Kysely transaction. */
+export interface StatementRunner {
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
 
 /** Who may see a connection: its owner, members of its groups when shared, and (all) org admins. */
 export interface Viewer {
@@ -47,9 +52,9 @@ export const connectionsRepository = {
    * `visible` below). Undefined when any part is missing — the caller then takes the step-by-step
    * path, which tells the cases apart (401, 400, 404). The SQL is written once, not built per call.
    */
-  async findVisibleWithAppForApiKey(db: Queryable, key: { hash: Buffer; userRef: string; connectionId: string }): Promise<{ apiKey: { id: string; org_id: string }; user: User; connection: Connection; app: ProviderApp } | undefined> {
+  async findVisibleWithAppForApiKey(pool: StatementRunner, key: { hash: Buffer; userRef: string; connectionId: string }): Promise<{ apiKey: { id: string; org_id: string }; user: User; connection: Connection; app: ProviderApp } | undefined> {
     const byId = UUID.test(key.userRef) ? key.userRef : null;
-    const { rows } = await db.executeQuery<ApiKeyConnectionRow>(CompiledQuery.raw(API_KEY_CONNECTION_SQL, [key.hash, byId, key.userRef, key.connectionId]));
+    const { rows } = await pool.query<ApiKeyConnectionRow>({ name: 'tether_api_key_connection', text: API_KEY_CONNECTION_SQL, values: [key.hash, byId, key.userRef, key.connectionId] });
     const row = rows[0];
     if (!row) return undefined;
     const { key_id, key_org_id, user_json, app_json, app_client_secret, ...connection } = row;
@@ -167,6 +172,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type ApiKeyConnectionRow = Connection & { key_id: string; key_org_id: string; user_json: User & { created_at: string; updated_at: string }; app_json: Record<string, unknown>; app_client_secret: Buffer };
 
+/**
+ * The connection's columns by name, not `c.*`: the statement is prepared once per database session,
+ * and Postgres refuses a prepared plan whose result columns changed ("cached plan must not change
+ * result type") — `c.*` would break running instances when a migration adds a column.
+ */
+const CONNECTION_COLUMNS = [
+  'id', 'org_id', 'provider_app_id', 'owner_user_id', 'name', 'shared', 'group_ids', 'handle', 'account_issuer', 'account_tenant', 'account_subject',
+  'account_email', 'account_display_name', 'scopes', 'access_token', 'refresh_token', 'access_token_expires_at', 'refresh_token_expires_at', 'status',
+  'status_reason', 'keep_fresh_until', 'version', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof ConnectionsTable)[];
+// Every column of the table's type is listed (a compile error otherwise).
+const allColumnsListed: Exclude<keyof ConnectionsTable, (typeof CONNECTION_COLUMNS)[number]> extends never ? true : never = true;
+void allColumnsListed;
+
 // $1 key hash, $2 user id (or null), $3 user ref, $4 connection id. The user is chosen first (CTE),
 // so a ref that is one user's id and another's external id can never pick the one who sees more.
 const API_KEY_CONNECTION_SQL = `
@@ -178,7 +197,7 @@ with who as (
   order by u.id = $2::uuid desc nulls last
   limit 1
 )
-select who.key_id, who.key_org_id, who.user_json, c.*, to_jsonb(a) - 'client_secret' as app_json, a.client_secret as app_client_secret
+select who.key_id, who.key_org_id, who.user_json, ${CONNECTION_COLUMNS.map((column) => `c.${column}`).join(', ')}, to_jsonb(a) - 'client_secret' as app_json, a.client_secret as app_client_secret
 from who
 join connections c on c.org_id = who.key_org_id and c.id = $4::uuid
 join provider_apps a on a.org_id = c.org_id and a.id = c.provider_app_id

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { Connection, ProviderApp, User } from '../db/schema.ts';
 import { errors } from '../errors.ts';
 import { apiKeysRepository } from '../repositories/apiKeys.ts';
-import { connectionsRepository } from '../repositories/connections.ts';
+import { connectionsRepository, type StatementRunner } from '../repositories/connections.ts';
 import { orgsRepository } from '../repositories/orgs.ts';
 import { connectSessionsRepository } from '../repositories/connectSessions.ts';
 import { rateLimitsRepository } from '../repositories/rateLimits.ts';
@@ -33,9 +33,13 @@ export interface NewSession {
 export class AuthService {
   private readonly db: Db;
   private readonly settings: AuthSettings;
-  constructor(db: Db, settings: AuthSettings) {
+  /** The pool itself, for the prepared statement of the API-key fast path (fromApiKeyWithConnection). */
+  private readonly statements: StatementRunner;
+
+  constructor(db: Db, settings: AuthSettings, statements: StatementRunner) {
     this.db = db;
     this.settings = settings;
+    this.statements = statements;
   }
 
   isOperatorToken(presented: string): boolean {
@@ -140,7 +144,7 @@ export class AuthService {
    */
   async fromApiKeyWithConnection(key: string, tetherUser: string | undefined, connectionId: string): Promise<{ principal: UserPrincipal; connection: Connection; app: ProviderApp } | undefined> {
     if (!key.startsWith(API_KEY_PREFIX) || tetherUser === undefined || tetherUser === '' || tetherUser.length > 256 || !UUID.test(connectionId)) return undefined;
-    const found = await connectionsRepository.findVisibleWithAppForApiKey(this.db, { hash: sha256(key), userRef: tetherUser, connectionId });
+    const found = await connectionsRepository.findVisibleWithAppForApiKey(this.statements, { hash: sha256(key), userRef: tetherUser, connectionId });
     if (!found) return undefined;
     this.touchApiKey(found.apiKey.id);
     return { principal: { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id }, connection: found.connection, app: found.app };

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createOrgFixture, signIn, type Auth, type OrgFixture } from '../support/tether.ts';
 import { connectionsRepository } from '../../src/repositories/connections.ts';
 import { providerAppsRepository } from '../../src/repositories/providerApps.ts';
+import { usersRepository } from '../../src/repositories/users.ts';
+import { sha256 } from '../../src/security/tokens.ts';
 import { storeConnection } from './fixtures.ts';
 import { Browser, connect, count, startConnectEnv, type ConnectEnv } from './support.ts';
 
@@ -80,6 +82,31 @@ describe('connections API', () => {
     assert.equal(await connectionsRepository.findVisibleWithApp(db, env.org.orgId, others, member), undefined, "another member's own connection");
     assert.equal(await connectionsRepository.findVisibleWithApp(db, crypto.randomUUID(), own, member), undefined, 'another org');
     assert.ok(await connectionsRepository.findVisibleWithApp(db, env.org.orgId, others, { userId: env.org.admin.id, admin: true }), 'org admins see all');
+
+    // The API-key fast path (key, user, connection and app in one prepared statement) reads the same rows.
+    const pool = env.t.database.pool;
+    const hash = sha256(env.org.apiKey.key);
+    for (const id of [own, shared]) {
+      const fast = await connectionsRepository.findVisibleWithAppForApiKey(pool, { hash, userRef: env.org.member.externalId, connectionId: id });
+      assert.ok(fast, 'visible to the member');
+      assert.deepEqual(fast.connection, await connectionsRepository.findById(db, env.org.orgId, id));
+      assert.deepEqual(fast.app, await providerAppsRepository.findById(db, env.org.orgId, env.org.providerApp.id));
+      assert.deepEqual(fast.user, await usersRepository.findById(db, env.org.orgId, env.org.member.id));
+      assert.deepEqual(fast.apiKey, { id: env.org.apiKey.id, org_id: env.org.orgId });
+    }
+    assert.equal(await connectionsRepository.findVisibleWithAppForApiKey(pool, { hash, userRef: env.org.member.id, connectionId: others }), undefined, "another member's own connection");
+    assert.ok(await connectionsRepository.findVisibleWithAppForApiKey(pool, { hash, userRef: env.org.admin.id, connectionId: others }), 'org admins see all');
+
+    // A migration that adds a column while Tether runs must not break the statement its pooled
+    // sessions have prepared (Postgres refuses a cached plan whose result columns changed).
+    const fastRead = () => connectionsRepository.findVisibleWithAppForApiKey(pool, { hash, userRef: env.org.member.externalId, connectionId: own });
+    await Promise.all(Array.from({ length: 8 }, fastRead));
+    await env.db.query('alter table connections add column added_later integer');
+    try {
+      for (const found of await Promise.all(Array.from({ length: 8 }, fastRead))) assert.equal(found?.connection.id, own);
+    } finally {
+      await env.db.query('alter table connections drop column added_later');
+    }
   });
 
   it("never shows another org's connections", async () => {
