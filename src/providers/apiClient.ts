@@ -1,7 +1,6 @@
 import { TetherError } from '../errors.ts';
-import type { Dispatcher } from 'undici';
 import { googleReason, mapUpstreamError, reasonOf } from '../documents/upstream.ts';
-import type { OutboundFetch, OutboundRequest } from '../outbound/fetch.ts';
+import type { OutboundFetch, OutboundRequest, WholeAnswer } from '../outbound/fetch.ts';
 import type { ApiRequest, ProviderContext } from './adapter.ts';
 
 /**
@@ -59,6 +58,8 @@ export function createProviderContext(options: {
       try {
         res = await send(token);
       } catch (cause) {
+        // Tether's own refusal (an answer over the size limit) is final.
+        if (cause instanceof TetherError) throw cause;
         // A reset or timeout: only an idempotent request may be sent again.
         if (!idempotent || attempt >= policy.maxAttempts || options.signal?.aborted) {
           throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
@@ -118,23 +119,15 @@ export function createProviderContext(options: {
             headers: { ...headers, authorization: `Bearer ${token}` },
             ...(request.body !== undefined && { body: request.body }),
             ...(options.signal && { signal: options.signal }),
+            maxBytes: MAX_JSON_ANSWER_BYTES,
           }),
         ),
       );
       if (answer.status < 200 || answer.status >= 300) {
-        const reason = await answer.reason();
-        await answer.discard();
-        throw mapUpstreamError({ status: answer.status, retryAfter: answer.header('retry-after'), reason });
-      }
-      let text: string;
-      try {
-        text = await answer.text();
-      } catch (cause) {
-        if (cause instanceof TetherError) throw cause;
-        throw new TetherError(502, 'upstream_unavailable', 'The provider could not be reached.', { cause });
+        throw mapUpstreamError({ status: answer.status, retryAfter: answer.header('retry-after'), reason: await answer.reason() });
       }
       try {
-        return JSON.parse(text) as T;
+        return JSON.parse(answer.text) as T;
       } catch (cause) {
         throw new TetherError(502, 'upstream_unavailable', 'The provider sent an unreadable answer.', { cause });
       }
@@ -212,52 +205,25 @@ async function retryWait(res: Attempt, attempt: number): Promise<number | undefi
   return backoff(attempt);
 }
 
-/**
- * An answer of undici's request API, read whole when asked (at most MAX_JSON_ANSWER_BYTES, decoded
- * once): the reason check of a 403 and the caller share one read.
- */
-function wholeAnswer(data: Dispatcher.ResponseData): Attempt & { text(): Promise<string> } {
-  let text: Promise<string> | undefined;
-  const read = () => (text ??= readText(data.body, MAX_JSON_ANSWER_BYTES));
+/** A whole answer as the retry loop sees it (the body is already read, so nothing is left to let go). */
+function wholeAnswer(answer: WholeAnswer): Attempt & { text: string } {
   return {
-    status: data.statusCode,
+    status: answer.status,
+    text: answer.text,
     header(name) {
-      const value = data.headers[name];
+      const value = answer.headers[name];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
     async reason() {
-      if (data.statusCode !== 403 && data.statusCode !== 429) return undefined;
+      if (answer.status !== 403 && answer.status !== 429) return undefined;
       try {
-        return reasonOf(JSON.parse(await read()));
+        return reasonOf(JSON.parse(answer.text));
       } catch {
         return undefined;
       }
     },
-    async discard() {
-      if (text === undefined) await data.body.dump().catch(() => undefined);
-    },
-    text: read,
+    async discard() {},
   };
-}
-
-/**
- * The body as text, decoded chunk by chunk: joining the chunks into one Buffer first would allocate
- * a second copy outside the JS heap for every answer, and V8 answers such external allocations with
- * full garbage collections (measured: three times as many on the listing benchmark).
- */
-async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      body.destroy();
-      throw new TetherError(502, 'upstream_unavailable', `The provider's answer is larger than ${limit} bytes.`);
-    }
-    text += decoder.decode(chunk, { stream: true });
-  }
-  return text + decoder.decode();
 }
 
 function redirectRefused(why: string): TetherError {

@@ -41,9 +41,10 @@ describe('provider throttling and retries', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const context = () =>
+  const context = (signal?: AbortSignal) =>
     createProviderContext({
       apiBaseUrl: google.apiBaseUrl,
+      ...(signal && { signal }),
       fetch: outbound.fetch,
       request: outbound.request,
       accessToken: async () => token,
@@ -144,5 +145,19 @@ describe('provider throttling and retries', () => {
     refreshes = 0;
     await assert.rejects(context().apiJson('/drive/v3/about', about), isCode('needs_reauth'));
     assert.equal(refreshes, 1);
+  });
+  it('apiJson gives up at once, without retrying, when its caller goes away', async () => {
+    sandbox.faults.setLatency(5000, scope);
+    try {
+      const caller = new AbortController();
+      const started = Date.now();
+      const pending = context(caller.signal).apiJson('/drive/v3/about', about);
+      setTimeout(() => caller.abort(), 200);
+      await assert.rejects(pending, isCode('upstream_unavailable', 502));
+      // The provider holds its answer for 5 s; the call ends with its caller.
+      assert.ok(Date.now() - started < 2000, `gave up after ${Date.now() - started} ms`);
+    } finally {
+      sandbox.faults.setLatency(0);
+    }
   });
 });
