@@ -52,6 +52,21 @@ describe('documents API (HTTP)', () => {
       } while (cursor);
       assert.equal(seen.size, 10_000);
 
+      // A folder's children (named by their parent: Graph is not asked for parentReference) carry
+      // the same id, parentId and driveId as each item read on its own — in a library and in OneDrive.
+      const libraryFolder = inLibrary.body.items.find((i: { kind: string }) => i.kind === 'folder');
+      assert.ok(libraryFolder, 'a folder in the library');
+      for (const folder of [large, libraryFolder]) {
+        const children = await get(api(provider, `/items?parent=${encodeURIComponent(folder.id)}&limit=3`));
+        assert.ok(children.body.items.length > 0, `${folder.name} has children`);
+        for (const child of children.body.items) {
+          const alone = await get(api(provider, `/items/${encodeURIComponent(child.id)}`));
+          assert.equal(alone.status, 200, alone.text);
+          assert.deepEqual({ id: child.id, parentId: child.parentId, driveId: child.driveId }, { id: alone.body.id, parentId: alone.body.parentId, driveId: alone.body.driveId });
+          assert.equal(child.parentId, folder.id);
+        }
+      }
+
       const one = await get(api(provider, `/items/${encodeURIComponent(root.body.items.find((i: { kind: string }) => i.kind === 'folder').id)}`));
       assert.equal(one.status, 200);
       assert.ok(one.headers.get('etag'), 'an ETag for If-Match');
