@@ -47,6 +47,17 @@ describe('operations', () => {
     assert.equal(events.body.items.find((e: { targetId: string }) => e.targetId === res.body.id).requestId, 'trace-123');
     const bad = await t.http.request('GET', '/healthz', { headers: { 'x-request-id': 'evil id with spaces' } });
     assert.match(bad.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+
+    // One access-log line per request, with the request id, and nothing of its headers.
+    const lines = t.logs.flatMap((chunk) => chunk.split('\n')).filter((line) => line.includes('"reqId":"trace-123"'));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const line = JSON.parse(lines[0]!);
+    assert.deepEqual(
+      { level: line.level, service: line.service, msg: line.msg, method: line.req.method, url: line.req.url, statusCode: line.res.statusCode },
+      { level: 'info', service: 'tether', msg: 'request completed', method: 'POST', url: '/api/v1/groups', statusCode: 201 },
+    );
+    assert.equal(typeof line.responseTime, 'number');
+    assert.ok(!/cookie|csrf|authorization/i.test(lines[0]!), 'no headers in the access log');
   });
 
   it('runs the session purge job from the queue', async () => {

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errors } from '../errors.ts';
+import { createAccessLog } from '../logging.ts';
 import { accessHook } from './access.ts';
 import { errorHandler } from './errorHandler.ts';
 import { createMetrics } from './metrics.ts';
@@ -102,7 +103,7 @@ export async function buildServer(services: Services): Promise<{ app: App; route
   const metrics = createMetrics(services.queueDepth);
   app.decorate('metrics', metrics);
   app.addHook('onRequest', accessHook(services.auth, new URL(config.publicUrl).origin));
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
     reply.header('x-content-type-options', 'nosniff');
@@ -111,10 +112,13 @@ export async function buildServer(services: Services): Promise<{ app: App; route
       reply.header('content-security-policy', API_CSP);
       reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store');
     }
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const accessLog = createAccessLog(logger);
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+    accessLog.completed({ reqId: request.id, req: request, statusCode: reply.statusCode, responseTime: reply.elapsedTime });
+    done();
   });
   app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     void reply.type(metrics.registry.contentType);
