@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 256 bits of randomness, base64url. */
 export function randomToken(bytes = 32): string {
@@ -10,7 +10,8 @@ export function randomToken(bytes = 32): string {
  * be guessed, so a slow hash buys nothing and would cost every request.
  */
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  // One-shot hashing (no Hash object): this runs on every API-key request.
+  return hash('sha256', value, 'buffer');
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
