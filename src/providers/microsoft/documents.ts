@@ -64,11 +64,11 @@ function person(identity: GraphIdentitySet | undefined): DocumentItem['createdBy
   return { displayName: who.displayName ?? null, email: (who as { email?: string }).email ?? null };
 }
 
-/** `parent`: the folder whose children these are, when Tether asked by its drive and id. */
-export function mapGraphItem(item: GraphDriveItem, includeProvider = false, parent?: { driveId: string; id: string }): DocumentItem {
-  const reference = parent ?? item.parentReference;
-  const driveId = reference?.driveId ?? null;
-  const parentId = item.root || !reference?.id || !driveId ? null : encodeItemId('microsoft', { driveId, itemId: reference.id });
+/** `parent`: the folder whose children these are (its drive and Tether id), when Tether asked by its drive and id. */
+export function mapGraphItem(item: GraphDriveItem, includeProvider = false, parent?: { driveId: string; tetherId: string }): DocumentItem {
+  const reference = item.parentReference;
+  const driveId = parent ? parent.driveId : (reference?.driveId ?? null);
+  const parentId = parent ? parent.tetherId : item.root || !reference?.id || !driveId ? null : encodeItemId('microsoft', { driveId, itemId: reference.id });
   return {
     id: driveId ? encodeItemId('microsoft', { driveId, itemId: item.id }) : item.id,
     name: item.name,
@@ -175,7 +175,7 @@ export const microsoftDocuments: DocumentsApi = {
         : '/me/drive/root';
     const top = Math.min(request.limit, GRAPH_MAX_TOP);
     const orderBy = request.orderBy === 'modifiedAt' ? 'lastModifiedDateTime desc' : request.orderBy === 'name' ? 'name' : undefined;
-    const parent = request.parent?.driveId ? { driveId: request.parent.driveId, id: request.parent.itemId } : undefined;
+    const parent = request.parent?.driveId ? { driveId: request.parent.driveId, tetherId: encodeItemId('microsoft', request.parent) } : undefined;
     const page = await ctx.apiJson<GraphPage<GraphDriveItem>>(`${base}/children`, {
       query: { $top: top, $select: parent ? CHILDREN_SELECT : PAGE_SELECT, $orderby: orderBy, ...(state && { $skiptoken: String(state.t) }) },
     });
