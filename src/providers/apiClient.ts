@@ -253,6 +253,11 @@ export function apiUrl(base: URL, path: string, query: ApiRequest['query'] = {})
   const url = new URL(`${base.href.replace(/\/$/, '')}${path}`);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw new Error('provider URL left the API base');
   if (typeof query === 'string') url.search = query;
-  else for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  else {
+    // One serialization (each searchParams.set re-serializes the whole query); keys are unique here.
+    const pairs: [string, string][] = [];
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) pairs.push([key, String(value)]);
+    if (pairs.length > 0) url.search = new URLSearchParams(pairs).toString();
+  }
   return url;
 }
