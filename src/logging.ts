@@ -58,6 +58,13 @@ function requestSerializer(req: { method: string; url: string; host?: string; ip
   return { method: req.method, url: loggableUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
 }
 
+/** What every Tether log line looks like (the main log and the access log). */
+const LINE_FORMAT = {
+  base: { service: 'tether' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label: string) => ({ level: label }) },
+};
+
 /**
  * Lines go to stdout synchronously: pino's default (asynchronous) destination hands every line to
  * libuv's thread pool, and on the listing benchmark that hand-off (thread wake-ups, an eventfd
@@ -67,11 +74,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return pino(
     {
       level,
+      ...LINE_FORMAT,
       serializers: { req: requestSerializer },
-      base: { service: 'tether' },
-      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactedPaths, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
@@ -90,15 +95,7 @@ export interface AccessLog {
 
 export function createAccessLog(logger: Logger): AccessLog {
   const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
-  const access = pino(
-    {
-      level: logger.level,
-      base: { service: 'tether' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    stream,
-  );
+  const access = pino({ level: logger.level, ...LINE_FORMAT }, stream);
   return {
     completed({ reqId, req, statusCode, responseTime }) {
       if (!access.isLevelEnabled('info')) return;

@@ -73,10 +73,12 @@ export async function startTether(config: Config, options: { logger?: Logger } =
     const connections = new ConnectionsService({ db, vault, clients, webhooks, logger: logger.child({ component: 'connections' }) });
     const custody = new TokenCustody({ db, vault, clients, webhooks, logger: logger.child({ component: 'tokens' }), refreshMarginSeconds: config.tokens.refreshMarginSeconds, maxCached: config.tokens.cacheSize });
     configureTransferReclaim(config.documents.reclaimEveryMiB * 1024 * 1024);
-    const documents = new DocumentsService({ connections, custody, profiles, fetch: outbound.fetch, request: outbound.request, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } });
-    const proxy = new ProxyService({ connections, custody, profiles, fetch: outbound.fetch, request: outbound.request, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, limits: config.proxy, publicUrl: config.publicUrl });
+    // How every call made on a connection's behalf goes out (documents, proxy, provider-app checks).
+    const providerCalls = { custody, profiles, fetch: outbound.fetch, request: outbound.request, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 } };
+    const documents = new DocumentsService({ connections, ...providerCalls });
+    const proxy = new ProxyService({ connections, ...providerCalls, limits: config.proxy, publicUrl: config.publicUrl });
     const connect = new ConnectService({ db, vault, clients, connections, publicUrl: config.publicUrl, allowedReturnOrigins: config.connect.allowedReturnOrigins, logger: logger.child({ component: 'connect' }) });
-    const providerAppSetup = new ProviderAppSetup({ db, vault, connect, custody, profiles, fetch: outbound.fetch, request: outbound.request, retry: { maxWaitSeconds: config.documents.maxWaitSeconds, maxAttempts: 4 }, logger: logger.child({ component: 'provider-apps' }) });
+    const providerAppSetup = new ProviderAppSetup({ db, vault, connect, ...providerCalls, logger: logger.child({ component: 'provider-apps' }) });
     // Workers start once every service their tasks use exists.
     queue = await startQueue({ pool, logger, auth, keys: keyManagement, webhookDeliverer, custody, concurrency: config.jobs.concurrency, enabled: config.jobs.enabled });
     const jobQueue = queue;

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
+import { isUuid } from '../db/uuid.ts';
+import { userFromJson } from './users.ts';
 import type { ApiKey, User } from '../db/schema.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const apiKeysRepository = {
   create(
@@ -24,7 +24,7 @@ export const apiKeysRepository = {
    * (by id or external id, within the key's org; `user` is undefined when there is no such user).
    */
   async findActiveWithUser(db: Queryable, hash: Buffer, userRef: string): Promise<{ apiKey: ApiKey; user: User | undefined } | undefined> {
-    const byId = UUID.test(userRef) ? userRef : null;
+    const byId = isUuid(userRef) ? userRef : null;
     const row = await db
       .selectFrom('api_keys as k')
       .leftJoin('users as u', (join) =>
@@ -44,7 +44,7 @@ export const apiKeysRepository = {
     const { user, ...apiKey } = row;
     return {
       apiKey,
-      user: user ? { ...user, created_at: new Date(user.created_at), updated_at: new Date(user.updated_at) } : undefined,
+      user: user ? userFromJson(user) : undefined,
     };
   },
   revoke(db: Queryable, orgId: string, id: string): Promise<ApiKey | undefined> {

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/database.ts';
+import { isUuid } from '../db/uuid.ts';
+import { userFromJson } from './users.ts';
 import type { Connection, ConnectionsTable, Database, NewConnection, ProviderApp, User } from '../db/schema.ts';
 import { sql, type SelectQueryBuilder, type Updateable } from 'kysely';
 
@@ -53,14 +55,14 @@ export const connectionsRepository = {
    * path, which tells the cases apart (401, 400, 404). The SQL is written once, not built per call.
    */
   async findVisibleWithAppForApiKey(pool: StatementRunner, key: { hash: Buffer; userRef: string; connectionId: string }): Promise<{ apiKey: { id: string; org_id: string }; user: User; connection: Connection; app: ProviderApp } | undefined> {
-    const byId = UUID.test(key.userRef) ? key.userRef : null;
+    const byId = isUuid(key.userRef) ? key.userRef : null;
     const { rows } = await pool.query<ApiKeyConnectionRow>({ name: 'tether_api_key_connection', text: API_KEY_CONNECTION_SQL, values: [key.hash, byId, key.userRef, key.connectionId] });
     const row = rows[0];
     if (!row) return undefined;
     const { key_id, key_org_id, user_json, app_json, app_client_secret, ...connection } = row;
     return {
       apiKey: { id: key_id, org_id: key_org_id },
-      user: { ...user_json, created_at: new Date(user_json.created_at), updated_at: new Date(user_json.updated_at) },
+      user: userFromJson(user_json),
       connection: connection as Connection,
       app: providerAppFromJson(app_json, app_client_secret),
     };
@@ -167,8 +169,6 @@ function visible<Q extends SelectQueryBuilder<Database, 'connections', Connectio
     ]),
   ) as Q;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type ApiKeyConnectionRow = Connection & { key_id: string; key_org_id: string; user_json: User & { created_at: string; updated_at: string }; app_json: Record<string, unknown>; app_client_secret: Buffer };
 

@@ -1,8 +1,12 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
+import { isUuid } from '../db/uuid.ts';
 import type { NewUser, User, UserUpdate } from '../db/schema.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A users row read through to_jsonb (timestamps arrive as strings). */
+export function userFromJson(json: User & { created_at: string | Date; updated_at: string | Date }): User {
+  return { ...json, created_at: new Date(json.created_at), updated_at: new Date(json.updated_at) };
+}
 
 // Every query is scoped by org_id: an id from another org simply is not found.
 export const usersRepository = {
@@ -26,8 +30,8 @@ export const usersRepository = {
       .selectFrom('users')
       .selectAll()
       .where('org_id', '=', orgId)
-      .where((eb) => (UUID.test(ref) ? eb.or([eb('id', '=', ref), eb('external_id', '=', ref)]) : eb('external_id', '=', ref)))
-      .orderBy(sql`id = ${UUID.test(ref) ? ref : null}::uuid`, 'desc')
+      .where((eb) => (isUuid(ref) ? eb.or([eb('id', '=', ref), eb('external_id', '=', ref)]) : eb('external_id', '=', ref)))
+      .orderBy(sql`id = ${isUuid(ref) ? ref : null}::uuid`, 'desc')
       .limit(1)
       .executeTakeFirst();
   },

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.ts';
+import { isUuid } from '../db/uuid.ts';
 import type { Connection, ProviderApp, User } from '../db/schema.ts';
 import { errors } from '../errors.ts';
 import { apiKeysRepository } from '../repositories/apiKeys.ts';
@@ -12,8 +13,6 @@ import { dummyPasswordHash, verifyPassword } from '../security/passwords.ts';
 import { API_KEY_PREFIX, constantTimeEqual, randomToken, sha256 } from '../security/tokens.ts';
 import { audit } from './audit.ts';
 import type { CallContext, UserPrincipal } from './context.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuthSettings {
   operatorToken: string;
@@ -134,7 +133,7 @@ export class AuthService {
     if (tetherUser === undefined || tetherUser === '') throw errors.tetherUserRequired();
     if (!found.user) throw errors.unknownUser();
     this.touchApiKey(found.apiKey.id);
-    return { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id };
+    return apiKeyPrincipal(found.apiKey, found.user);
   }
 
   /**
@@ -143,11 +142,11 @@ export class AuthService {
    * step-by-step path (fromApiKey, then the connection), which gives the precise error.
    */
   async fromApiKeyWithConnection(key: string, tetherUser: string | undefined, connectionId: string): Promise<{ principal: UserPrincipal; connection: Connection; app: ProviderApp } | undefined> {
-    if (!key.startsWith(API_KEY_PREFIX) || tetherUser === undefined || tetherUser === '' || tetherUser.length > 256 || !UUID.test(connectionId)) return undefined;
+    if (!key.startsWith(API_KEY_PREFIX) || tetherUser === undefined || tetherUser === '' || tetherUser.length > 256 || !isUuid(connectionId)) return undefined;
     const found = await connectionsRepository.findVisibleWithAppForApiKey(this.statements, { hash: sha256(key), userRef: tetherUser, connectionId });
     if (!found) return undefined;
     this.touchApiKey(found.apiKey.id);
-    return { principal: { kind: 'user', orgId: found.apiKey.org_id, user: found.user, via: 'api_key', apiKeyId: found.apiKey.id }, connection: found.connection, app: found.app };
+    return { principal: apiKeyPrincipal(found.apiKey, found.user), connection: found.connection, app: found.app };
   }
 
   /**
@@ -175,4 +174,9 @@ export class AuthService {
     await connectSessionsRepository.purgeExpired(this.db, new Date(Date.now() - 24 * 3600 * 1000));
     return total;
   }
+}
+
+/** A host app's caller: the user an API key acts for. */
+function apiKeyPrincipal(apiKey: { id: string; org_id: string }, user: User): UserPrincipal {
+  return { kind: 'user', orgId: apiKey.org_id, user, via: 'api_key', apiKeyId: apiKey.id };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { isUuid } from '../db/uuid.ts';
 import type { ProviderApp } from '../db/schema.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { OAuthClient } from '../oauth/flow.ts';
@@ -42,7 +43,7 @@ export class OAuthClients {
    */
   async withSecret(app: ProviderApp, db?: Queryable): Promise<OAuthClient> {
     const client = this.build(app, await this.providerApps.clientSecretOf(app, db));
-    if (app.tenant && !isTenantId(app.tenant) && client.endpoints.issuer.includes('{tenantid}')) {
+    if (app.tenant && !isUuid(app.tenant) && client.endpoints.issuer.includes('{tenantid}')) {
       client.tenantId = await this.tenantIdOf(client.endpoints, app.tenant);
     }
     return client;
@@ -92,15 +93,12 @@ export class OAuthClients {
       redirectUri: this.providerApps.redirectUriFor(app),
       scopes: app.scopes,
       // A tenant given as a domain gets its id in withSecret, before any token is requested.
-      ...(tenant && isTenantId(tenant) && { tenantId: tenant }),
+      ...(tenant && isUuid(tenant) && { tenantId: tenant }),
       fetch: this.fetch,
     };
   }
 }
 
-function isTenantId(tenant: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenant);
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
